@@ -1,0 +1,292 @@
+//! The session configuration: `mw_session_new`'s JSON object, checked once up front.
+
+use crate::error::{Error, Result};
+use crate::json::{Fields, expect_object};
+use serde_json::Value;
+use std::net::IpAddr;
+use ureq::http::Uri;
+
+/// What `assert` the library adds to the caller's requests once logged in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assert {
+    User,
+    Bot,
+    None,
+}
+
+impl Assert {
+    pub fn as_param(self) -> Option<&'static str> {
+        match self {
+            Assert::User => Some("user"),
+            Assert::Bot => Some("bot"),
+            Assert::None => None,
+        }
+    }
+}
+
+/// A checked session configuration. Field meanings are those of the ABI's config table.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub api: ApiUrl,
+    pub user_agent: String,
+    pub timeout_ms: u64,
+    pub maxlag: Option<i64>,
+    pub max_retries: u32,
+    pub max_retry_wait_ms: u64,
+    pub assert: Assert,
+    pub relogin: bool,
+    pub allow_insecure_http: bool,
+    pub max_response_bytes: u64,
+}
+
+/// Keys of the ABI's config table that a later release implements. `null` (their default) is
+/// accepted; any other value is `unsupported`.
+const NOT_YET_SUPPORTED: &[&str] = &[
+    "bot_password",
+    "cookie_file",
+    "ca_file",
+    "proxy",
+    "oauth2_token",
+    "oauth1",
+];
+
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 3;
+pub(crate) const DEFAULT_MAX_RETRY_WAIT_MS: u64 = 120_000;
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Config {
+    /// A configuration with every default, for `api_url`.
+    pub fn new(api_url: &str) -> Result<Self> {
+        Self::from_json(&serde_json::json!({ "api_url": api_url }))
+    }
+
+    /// Checks a config object; unknown keys, wrong types and bad values are `MW_ERR_ARGUMENT`.
+    pub fn from_json(value: &Value) -> Result<Self> {
+        let mut fields = Fields::new(expect_object(value, "config")?, "config");
+        let api = ApiUrl::parse(fields.required_str("api_url")?)?;
+        let user_agent = match fields.optional_str("user_agent")? {
+            Some(own) if !own.trim().is_empty() => {
+                format!("{} {}", own.trim(), default_user_agent())
+            }
+            _ => default_user_agent(),
+        };
+        if user_agent.chars().any(|c| c.is_control()) {
+            return Err(Error::argument(
+                "invalid_value",
+                "config.user_agent must not contain control characters",
+            ));
+        }
+        let config = Config {
+            api,
+            user_agent,
+            timeout_ms: fields.positive_u64("timeout_ms", DEFAULT_TIMEOUT_MS)?,
+            maxlag: fields.optional_i64("maxlag")?,
+            max_retries: fields.u32("max_retries", DEFAULT_MAX_RETRIES)?,
+            max_retry_wait_ms: fields.u64("max_retry_wait_ms", DEFAULT_MAX_RETRY_WAIT_MS)?,
+            assert: match fields.optional_str("assert")? {
+                None | Some("user") => Assert::User,
+                Some("bot") => Assert::Bot,
+                Some("none") => Assert::None,
+                Some(_) => {
+                    return Err(Error::argument(
+                        "invalid_value",
+                        "config.assert must be \"user\", \"bot\" or \"none\"",
+                    ));
+                }
+            },
+            relogin: fields.bool("relogin", true)?,
+            allow_insecure_http: fields.bool("allow_insecure_http", false)?,
+            max_response_bytes: fields
+                .positive_u64("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)?,
+        };
+        for key in NOT_YET_SUPPORTED {
+            if fields.take_non_null(key).is_some() {
+                return Err(Error::argument(
+                    "unsupported",
+                    format!("config.{key} is not supported by mwauth {}", crate::VERSION),
+                ));
+            }
+        }
+        fields.finish()?;
+        Ok(config)
+    }
+
+    /// Refuses to send credentials over plain http to a host that is not loopback, unless the
+    /// configuration allows it.
+    pub fn check_credentials_may_be_sent(&self) -> Result<()> {
+        if self.api.https || self.api.loopback || self.allow_insecure_http {
+            return Ok(());
+        }
+        Err(Error::argument(
+            "insecure_http",
+            format!(
+                "refusing to send credentials over plain http to {}: use https, or set allow_insecure_http",
+                self.api.host
+            ),
+        ))
+    }
+}
+
+pub fn default_user_agent() -> String {
+    format!("mwauth/{}", crate::VERSION)
+}
+
+/// The wiki's `api.php` URL, split into what cookies and the credential rule need.
+#[derive(Debug, Clone)]
+pub struct ApiUrl {
+    /// The URL as given, without a query or fragment.
+    pub url: String,
+    pub https: bool,
+    /// Lower-case host name, or the IP address as written (IPv6 without brackets).
+    pub host: String,
+    pub path: String,
+    pub loopback: bool,
+}
+
+impl ApiUrl {
+    pub fn parse(url: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::argument(
+                "invalid_value",
+                format!("config.api_url is not a usable URL: {why}"),
+            )
+        };
+        let uri: Uri = url.parse().map_err(|_| bad("it does not parse"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(bad("the scheme must be http or https")),
+        };
+        let host = uri
+            .host()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad("it has no host"))?;
+        if uri.query().is_some() || url.contains('#') {
+            return Err(bad("it must not have a query or fragment"));
+        }
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(bad("credentials do not belong in the URL"));
+        }
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let loopback =
+            host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        let path = match uri.path() {
+            "" => "/".to_string(),
+            p => p.to_string(),
+        };
+        Ok(ApiUrl {
+            url: url.to_string(),
+            https,
+            host,
+            path,
+            loopback,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use serde_json::json;
+
+    #[test]
+    fn defaults() {
+        let c = Config::new("https://wiki.example.org/w/api.php").unwrap();
+        assert_eq!(c.timeout_ms, 30_000);
+        assert_eq!(c.max_retries, 3);
+        assert_eq!(c.assert, Assert::User);
+        assert!(c.relogin);
+        assert_eq!(c.user_agent, format!("mwauth/{}", crate::VERSION));
+        assert_eq!(c.api.path, "/w/api.php");
+    }
+
+    #[test]
+    fn user_agent_gets_library_suffix() {
+        let c = Config::from_json(
+            &json!({"api_url": "http://localhost/api.php", "user_agent": "Bot/1 (me@x)"}),
+        )
+        .unwrap();
+        assert_eq!(
+            c.user_agent,
+            format!("Bot/1 (me@x) mwauth/{}", crate::VERSION)
+        );
+    }
+
+    #[test]
+    fn bad_configs_name_the_problem() {
+        let cases = [
+            (json!({}), "missing_field", "api_url"),
+            (json!({"api_url": 3}), "wrong_type", "api_url"),
+            (
+                json!({"api_url": "ftp://x/api.php"}),
+                "invalid_value",
+                "scheme",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "bogus": 1}),
+                "unknown_key",
+                "bogus",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "timeout_ms": -1}),
+                "invalid_value",
+                "timeout_ms",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "timeout_ms": "5"}),
+                "wrong_type",
+                "timeout_ms",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "assert": "anon"}),
+                "invalid_value",
+                "assert",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "relogin": 1}),
+                "wrong_type",
+                "relogin",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "cookie_file": "/tmp/c"}),
+                "unsupported",
+                "cookie_file",
+            ),
+            (json!([1]), "wrong_type", "config"),
+        ];
+        for (value, code, named) in cases {
+            let e = Config::from_json(&value).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Argument, "{value}");
+            assert_eq!(e.code(), code, "{value}");
+            assert!(e.info().contains(named), "{value}: {}", e.info());
+        }
+        // null is the default of the keys not supported yet
+        Config::from_json(&json!({"api_url": "http://x/api.php", "cookie_file": null})).unwrap();
+    }
+
+    #[test]
+    fn credentials_only_over_https_or_loopback() {
+        for (url, ok) in [
+            ("https://wiki.example.org/api.php", true),
+            ("http://127.0.0.1:8080/api.php", true),
+            ("http://127.9.0.1/api.php", true),
+            ("http://localhost/api.php", true),
+            ("http://[::1]:80/api.php", true),
+            ("http://wiki.example.org/api.php", false),
+            ("http://10.0.0.1/api.php", false),
+        ] {
+            let c = Config::new(url).unwrap();
+            assert_eq!(c.check_credentials_may_be_sent().is_ok(), ok, "{url}");
+        }
+        let c = Config::from_json(
+            &json!({"api_url": "http://wiki.example.org/api.php", "allow_insecure_http": true}),
+        )
+        .unwrap();
+        assert!(c.check_credentials_may_be_sent().is_ok());
+    }
+}

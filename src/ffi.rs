@@ -1,0 +1,365 @@
+//! The C ABI. Every `extern "C"` function and every `unsafe` block of the crate lives here; the
+//! rest is safe Rust that knows nothing about C.
+//!
+//! Each function checks its pointers, converts C strings and JSON, calls the safe `Session` API
+//! inside a panic boundary, and hands back JSON in a string the caller frees with
+//! `mw_string_free`.
+
+#![allow(non_camel_case_types)]
+
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::login::Credentials;
+use crate::params::ApiRequest;
+use crate::session::{LogLevel, Session};
+use serde_json::Value;
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
+use std::sync::Arc;
+
+/// A session with one wiki: its cookies, tokens and login. Create it with mw_session_new(),
+/// release it with mw_session_free(). Programs only ever hold a pointer to it.
+pub struct mw_session {
+    session: Session,
+}
+
+/// The outcome of a call. Numbers are part of the ABI and never change or get reused.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mw_result {
+    /// Success. For clientlogin also the statuses UI and REDIRECT: read "status".
+    MW_OK = 0,
+    /// The caller's input is unusable: NULL, invalid UTF-8, malformed JSON, a missing, ill-typed
+    /// or unknown field, or credentials that would travel over plain http ("insecure_http").
+    MW_ERR_ARGUMENT = 1,
+    /// The call does not fit the session's state.
+    MW_ERR_STATE = 2,
+    /// No HTTP answer: DNS ("dns"), connect ("connect"), TLS ("tls"), timeout ("timeout"),
+    /// a reset connection or truncated body ("io").
+    MW_ERR_TRANSPORT = 3,
+    /// An HTTP answer that is not an API response: an error status without an API error body
+    /// ("http_status", after retries), a body that is not JSON ("not_json"), a body larger than
+    /// max_response_bytes ("too_large").
+    MW_ERR_HTTP = 4,
+    /// The API answered with an error; MediaWiki's error object is passed through.
+    MW_ERR_API = 5,
+    /// The wiki refused a login: the "code" is action=login's result (Failed, WrongToken,
+    /// NeedToken, Aborted) and "reason" MediaWiki's reason code (wrongpassword, ...).
+    MW_ERR_LOGIN = 6,
+    /// A bug in the library: a caught panic ("panic") or a poisoned lock ("poisoned").
+    MW_ERR_INTERNAL = 99,
+}
+
+impl From<ErrorKind> for mw_result {
+    fn from(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::Argument => mw_result::MW_ERR_ARGUMENT,
+            ErrorKind::State => mw_result::MW_ERR_STATE,
+            ErrorKind::Transport => mw_result::MW_ERR_TRANSPORT,
+            ErrorKind::Http => mw_result::MW_ERR_HTTP,
+            ErrorKind::Api => mw_result::MW_ERR_API,
+            ErrorKind::Login => mw_result::MW_ERR_LOGIN,
+            ErrorKind::Internal => mw_result::MW_ERR_INTERNAL,
+        }
+    }
+}
+
+/// A log callback: `level` is 10 (debug: one line per HTTP exchange), 20 (info: retries, waits,
+/// re-logins) or 30 (warning: dropped sessions, refused credentials); `message` is valid only
+/// during the call. It runs on the thread that made the call, possibly on several threads at
+/// once, and must not call back into the same session.
+pub type mw_log_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, level: c_int, message: *const c_char)>;
+
+fn panic_error() -> Error {
+    Error::internal(
+        "panic",
+        "mwauth hit a bug (a Rust panic was caught at the C boundary); please report it",
+    )
+}
+
+/// Writes `value` as a new C string to `*out` when `out` is not NULL.
+///
+/// # Safety
+/// `out` is NULL or valid for writing one pointer.
+unsafe fn write_json(out: *mut *mut c_char, value: &Value) {
+    if out.is_null() {
+        return;
+    }
+    // serde_json escapes every control character, so the text has no interior NUL.
+    let text = CString::new(value.to_string()).unwrap_or_else(|_| {
+        CString::new(r#"{"error":{"code":"panic","info":"unrepresentable output"}}"#)
+            .expect("a literal without NUL")
+    });
+    // SAFETY: the caller guarantees `out` is valid for writes.
+    unsafe { *out = text.into_raw() };
+}
+
+/// Runs `body` with panics caught, writes its JSON result or error to `out`, returns the code.
+///
+/// # Safety
+/// `out` is NULL or valid for writing one pointer.
+unsafe fn run(out: *mut *mut c_char, body: impl FnOnce() -> Result<Value>) -> mw_result {
+    let (code, json) = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => (mw_result::MW_OK, value),
+        Ok(Err(error)) => (error.kind().into(), error.to_json()),
+        Err(_) => (mw_result::MW_ERR_INTERNAL, panic_error().to_json()),
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { write_json(out, &json) };
+    code
+}
+
+/// Borrows a C string argument as UTF-8.
+///
+/// # Safety
+/// `s` is NULL or points to a NUL-terminated string that stays valid for `'a`.
+unsafe fn str_arg<'a>(s: *const c_char, name: &str) -> Result<&'a str> {
+    if s.is_null() {
+        return Err(Error::argument("null_argument", format!("{name} is NULL")));
+    }
+    // SAFETY: not NULL, and NUL-terminated by the caller's contract.
+    let bytes = unsafe { CStr::from_ptr(s) };
+    bytes
+        .to_str()
+        .map_err(|_| Error::argument("invalid_utf8", format!("{name} is not valid UTF-8")))
+}
+
+/// Parses a C string argument as JSON.
+///
+/// # Safety
+/// As for `str_arg`.
+unsafe fn json_arg(s: *const c_char, name: &str) -> Result<Value> {
+    // SAFETY: forwarded from the caller.
+    let text = unsafe { str_arg(s, name) }?;
+    serde_json::from_str(text)
+        .map_err(|e| Error::argument("invalid_json", format!("{name} is not valid JSON: {e}")))
+}
+
+/// Borrows the session behind a handle.
+///
+/// # Safety
+/// `s` is NULL or a handle from `mw_session_new` not yet freed.
+unsafe fn session_arg<'a>(s: *const mw_session) -> Result<&'a Session> {
+    // SAFETY: a non-NULL handle points to a live mw_session by the caller's contract.
+    unsafe { s.as_ref() }
+        .map(|handle| &handle.session)
+        .ok_or_else(|| Error::argument("null_argument", "session is NULL"))
+}
+
+/// The library's version, "MAJOR.MINOR.PATCH". The string is static: never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn mw_version() -> *const c_char {
+    const VERSION_C: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(s) => s,
+            Err(_) => panic!("the version has no NUL"),
+        };
+    VERSION_C.as_ptr()
+}
+
+/// Creates a session from a JSON config object (only "api_url" is required; see the config
+/// table in the ABI reference). Makes no network request.
+///
+/// Returns the new session, or NULL on failure. When `error_json` is not NULL it is always set:
+/// to NULL on success, or to {"error": {"code", "info"}, "result": N} on failure, where N is the
+/// mw_result of the failure (usually MW_ERR_ARGUMENT); free it with mw_string_free().
+///
+/// # Safety
+/// `config_json` is NULL or NUL-terminated; `error_json` is NULL or points to writable storage
+/// for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_session_new(
+    config_json: *const c_char,
+    error_json: *mut *mut c_char,
+) -> *mut mw_session {
+    let made = catch_unwind(AssertUnwindSafe(|| -> Result<Box<mw_session>> {
+        // SAFETY: config_json is NULL or a NUL-terminated string (the function's contract).
+        let config = Config::from_json(&unsafe { json_arg(config_json, "config_json") }?)?;
+        Ok(Box::new(mw_session {
+            session: Session::new(config),
+        }))
+    }));
+    let error = match made {
+        Ok(Ok(session)) => {
+            if !error_json.is_null() {
+                // SAFETY: error_json is valid for writes (the function's contract).
+                unsafe { *error_json = ptr::null_mut() };
+            }
+            return Box::into_raw(session);
+        }
+        Ok(Err(error)) => error,
+        Err(_) => panic_error(),
+    };
+    // SAFETY: error_json is NULL or valid for writes (the function's contract).
+    unsafe { write_json(error_json, &error.to_json_with_result()) };
+    ptr::null_mut()
+}
+
+/// Releases a session and everything it holds. NULL does nothing. Must not race with any other
+/// call on the same session.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(), not used again afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_session_free(session: *mut mw_session) {
+    if session.is_null() {
+        return;
+    }
+    // SAFETY: a non-NULL handle came from Box::into_raw in mw_session_new and is freed once.
+    let session = unsafe { Box::from_raw(session) };
+    // Dropping runs no user code that could panic; the guard only keeps the promise anyway.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(session)));
+}
+
+/// Releases a string returned by this library. NULL does nothing.
+///
+/// # Safety
+/// `s` is NULL or a string returned by this library, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_string_free(s: *mut c_char) {
+    if s.is_null() {
+        return;
+    }
+    // SAFETY: every string this library hands out comes from CString::into_raw.
+    drop(unsafe { CString::from_raw(s) });
+}
+
+/// Logs in with a bot password ("User@appid" and its 32-character password), with
+/// action=login: one login-token request and one POST, from a fresh wiki session.
+/// credentials_json: {"username": "...", "password": "..."}.
+///
+/// On MW_OK, out: {"status": "PASS", "username", "userid", "warnings"?}. On MW_ERR_LOGIN, the
+/// error's "code" is MediaWiki's result (Failed, WrongToken, NeedToken, Aborted) and "reason" its
+/// reason code (wrongpassword, login-throttled, ...). A failed login leaves the session anonymous
+/// with no stored credentials. Exclusive: waits for the session's running requests to finish.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_login(
+    session: *mut mw_session,
+    credentials_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract; out_json likewise.
+    unsafe {
+        run(out_json, || {
+            let session = session_arg(session)?;
+            let credentials =
+                Credentials::from_json(&json_arg(credentials_json, "credentials_json")?)?;
+            session.login(&credentials)
+        })
+    }
+}
+
+/// Any Action API call as the session's user:
+/// {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
+///
+/// format=json and formatversion=2 are always sent; once logged in, the session's "assert" too.
+/// With "token", the token is fetched when first needed, cached, sent in the POST body, and
+/// refreshed once on badtoken. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
+/// has dropped the session, the library logs in again once and retries. On MW_OK, out is the API's
+/// response; on MW_ERR_API, {"error": <MediaWiki's error object>}.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_request(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        run(out_json, || {
+            let session = session_arg(session)?;
+            let request = ApiRequest::from_json(&json_arg(request_json, "request_json")?)?;
+            session.request(&request)
+        })
+    }
+}
+
+/// Logs out: POST action=logout with a csrf token, then forgets the session's cookies, tokens
+/// and credentials whatever the wiki answered. On MW_OK, out is {}. Exclusive.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_logout(session: *mut mw_session, out_json: *mut *mut c_char) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe { run(out_json, || session_arg(session)?.logout()) }
+}
+
+/// What the session knows now, without a request: {"api_url", "logged_in": true|false|null,
+/// "username", "userid", "auth": "botpassword"|...|null}.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_session_info(
+    session: *mut mw_session,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe { run(out_json, || session_arg(session)?.info()) }
+}
+
+/// The C caller's callback and its userdata.
+struct CLogger {
+    log: unsafe extern "C" fn(*mut c_void, c_int, *const c_char),
+    userdata: *mut c_void,
+}
+
+// SAFETY: mw_session_set_logger's contract makes the callback and its userdata callable from any
+// thread that calls into the session, also from several at once.
+unsafe impl Send for CLogger {}
+// SAFETY: as above.
+unsafe impl Sync for CLogger {}
+
+impl CLogger {
+    fn emit(&self, level: LogLevel, line: &str) {
+        let Ok(message) = CString::new(line.replace('\0', " ")) else {
+            return;
+        };
+        // SAFETY: the callback and userdata are the caller's, valid until replaced or the
+        // session is freed; message lives for the duration of the call.
+        unsafe { (self.log)(self.userdata, level as c_int, message.as_ptr()) };
+    }
+}
+
+/// Sets the session's log callback, replacing any earlier one; `log` NULL turns logging off.
+/// Each HTTP exchange is one line at level 10 (method, URL without secrets, status,
+/// milliseconds); retries, waits and re-logins at 20; dropped sessions and refused credentials
+/// at 30. A line never holds a password, token or cookie value. The callback runs on the thread
+/// that made the call, may run on several threads at once, and must not call back into the same
+/// session. `userdata` is passed to it unchanged.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_session_set_logger(
+    session: *mut mw_session,
+    log: mw_log_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: session is NULL or valid, per the function's contract.
+    unsafe {
+        run(ptr::null_mut(), || {
+            let session = session_arg(session)?;
+            let logger = log.map(|log| {
+                let c_logger = CLogger { log, userdata };
+                Arc::new(move |level: LogLevel, line: &str| c_logger.emit(level, line))
+                    as crate::session::Logger
+            });
+            session.set_logger(logger)?;
+            Ok(Value::Null)
+        })
+    }
+}

@@ -1,0 +1,246 @@
+//! One HTTP exchange with the wiki, over agents shared by every session of the process.
+//!
+//! An agent holds the connection pool and the TLS setup, which are costly to build, so sessions
+//! with the same transport settings share one. Cookies are not the agent's business (each session
+//! has its own jar, see `cookies`), and neither are error statuses: MediaWiki sends `Retry-After`
+//! with 503/429 and API errors with non-2xx statuses, so every status comes back as a response.
+
+use crate::error::{Error, ErrorKind, Result};
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use ureq::Agent;
+use ureq::config::Config as AgentConfig;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+/// What an exchange brought back.
+pub struct HttpResponse {
+    pub status: u16,
+    pub set_cookies: Vec<String>,
+    pub retry_after: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// What to send.
+pub struct HttpRequest<'a> {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Full URL, query included for a GET.
+    pub url: &'a str,
+    /// A form body for a POST.
+    pub form_body: Option<&'a str>,
+    pub cookie_header: Option<&'a str>,
+    pub user_agent: &'a str,
+    pub max_response_bytes: u64,
+}
+
+/// Transport settings that decide which shared agent a session uses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AgentKey {
+    pub timeout_ms: u64,
+}
+
+/// The agent for `key`, built on first use and shared from then on.
+pub fn shared_agent(key: &AgentKey) -> Agent {
+    static AGENTS: OnceLock<Mutex<HashMap<AgentKey, Agent>>> = OnceLock::new();
+    let agents = AGENTS.get_or_init(Default::default);
+    // A poisoned map still holds valid agents: a panic cannot leave it half-written.
+    let mut agents = agents
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    agents
+        .entry(key.clone())
+        .or_insert_with(|| build_agent(key))
+        .clone()
+}
+
+fn build_agent(key: &AgentKey) -> Agent {
+    let config = AgentConfig::builder()
+        .http_status_as_error(false)
+        // An API URL does not redirect; following one could carry a POST body elsewhere.
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_millis(key.timeout_ms)))
+        .build();
+    Agent::with_parts(
+        config,
+        DefaultConnector::default(),
+        CachingResolver::default(),
+    )
+}
+
+/// Runs one HTTP exchange. Transport failures map to `MW_ERR_TRANSPORT`, a body over the limit
+/// to `MW_ERR_HTTP` `too_large`; every HTTP status is a response.
+pub fn exchange(agent: &Agent, request: &HttpRequest<'_>) -> Result<HttpResponse> {
+    let builder = ureq::http::Request::builder()
+        .method(request.method)
+        .uri(request.url)
+        .header("User-Agent", request.user_agent)
+        .header("Accept", "application/json");
+    let builder = match request.cookie_header {
+        Some(cookies) => builder.header("Cookie", cookies),
+        None => builder,
+    };
+    let result = match request.form_body {
+        Some(body) => {
+            let http_request = builder
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body.as_bytes())
+                .map_err(|_| invalid_request())?;
+            agent.run(http_request)
+        }
+        None => {
+            let http_request = builder.body(()).map_err(|_| invalid_request())?;
+            agent.run(http_request)
+        }
+    };
+    let mut response = result.map_err(transport_error)?;
+    let status = response.status().as_u16();
+    let headers = response.headers();
+    let set_cookies = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let retry_after = headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string());
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(request.max_response_bytes)
+        .read_to_vec()
+        .map_err(transport_error)?;
+    Ok(HttpResponse {
+        status,
+        set_cookies,
+        retry_after,
+        body,
+    })
+}
+
+fn invalid_request() -> Error {
+    Error::argument(
+        "invalid_value",
+        "the request could not be built (a parameter or header is not valid HTTP)",
+    )
+}
+
+/// Maps ureq's errors to the ABI's transport codes. Messages name no URL: the caller knows it,
+/// and a URL with a query could hold what does not belong in an error.
+fn transport_error(error: ureq::Error) -> Error {
+    let transport = |code: &str, info: String| Error::new(ErrorKind::Transport, code, info);
+    match error {
+        ureq::Error::HostNotFound => {
+            transport("dns", "the wiki's host name did not resolve".into())
+        }
+        ureq::Error::ConnectionFailed => {
+            transport("connect", "could not connect to the wiki".into())
+        }
+        ureq::Error::Timeout(what) => {
+            transport("timeout", format!("the request timed out ({what})"))
+        }
+        ureq::Error::Tls(why) => transport("tls", format!("TLS failed: {why}")),
+        ureq::Error::Rustls(why) => transport("tls", format!("TLS failed: {why}")),
+        ureq::Error::BodyExceedsLimit(limit) => Error::new(
+            ErrorKind::Http,
+            "too_large",
+            format!("the response body is larger than max_response_bytes ({limit} bytes)"),
+        ),
+        ureq::Error::Io(e) => match e.kind() {
+            io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable => {
+                transport("connect", format!("could not connect to the wiki: {e}"))
+            }
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                transport("timeout", format!("the request timed out: {e}"))
+            }
+            _ => transport("io", format!("the connection failed: {e}")),
+        },
+        ureq::Error::Protocol(e) => transport("io", format!("the answer was not valid HTTP: {e}")),
+        ureq::Error::LargeResponseHeader(..) => Error::new(
+            ErrorKind::Http,
+            "too_large",
+            "the response headers are too large",
+        ),
+        other => transport("io", format!("the exchange failed: {other}")),
+    }
+}
+
+/// Resolves IP literals without a lookup and keeps names for a minute.
+///
+/// ureq's default resolver starts a thread for every request when a timeout is set, even for
+/// `127.0.0.1` and even when the request then reuses a kept-alive connection.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    names: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+}
+
+const NAME_CACHE_TTL: Duration = Duration::from_secs(60);
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &AgentConfig,
+        timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("https") => 443,
+            _ => 80,
+        });
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = literal.parse::<IpAddr>() {
+            let mut addrs = self.empty();
+            addrs.push(SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{host}:{port}");
+        if let Ok(names) = self.names.lock()
+            && let Some((at, addrs)) = names.get(&key)
+            && at.elapsed() < NAME_CACHE_TTL
+        {
+            return Ok(addrs.clone());
+        }
+        let addrs = resolve_with_timeout(&key, timeout)?;
+        let mut resolved = self.empty();
+        for addr in config.ip_family().keep_wanted(addrs.into_iter()).take(16) {
+            resolved.push(addr);
+        }
+        if resolved.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        if let Ok(mut names) = self.names.lock() {
+            names.insert(key, (Instant::now(), resolved.clone()));
+        }
+        Ok(resolved)
+    }
+}
+
+/// getaddrinfo has no timeout of its own: a lookup runs on a thread we stop waiting for.
+fn resolve_with_timeout(
+    host_port: &str,
+    timeout: NextTimeout,
+) -> std::result::Result<Vec<SocketAddr>, ureq::Error> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let owned = host_port.to_string();
+    std::thread::spawn(move || {
+        let _ = tx.send(owned.to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
+    });
+    let wait = if timeout.after.is_not_happening() {
+        Duration::from_secs(3600)
+    } else {
+        *timeout.after
+    };
+    match rx.recv_timeout(wait) {
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(_)) => Err(ureq::Error::HostNotFound),
+        Err(_) => Err(ureq::Error::Timeout(ureq::Timeout::Resolve)),
+    }
+}

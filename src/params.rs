@@ -1,0 +1,311 @@
+//! Building Action API parameters: the caller's `mw_request` object checked and encoded, and the
+//! encoding of parameter lists for a URL or a form body.
+
+use crate::error::{Error, Result};
+use crate::json::{Fields, expect_object, type_name};
+use serde_json::Value;
+
+/// The HTTP method of an API call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// Ordered API parameters, values already in MediaWiki's wire form.
+pub type Params = Vec<(String, String)>;
+
+/// A checked `mw_request` object.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub params: Params,
+    pub method: Method,
+    /// The token type to fetch and send (`csrf`, `watch`, ...).
+    pub token: Option<String>,
+    /// The parameter that carries the token.
+    pub token_param: String,
+}
+
+/// MediaWiki's separator for multi-value parameters whose values contain `|`.
+const UNIT_SEPARATOR: char = '\u{1f}';
+
+impl ApiRequest {
+    /// A request from parameters alone: `GET`, no token.
+    pub fn get(params: &[(&str, &str)]) -> Self {
+        ApiRequest {
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            method: Method::Get,
+            token: None,
+            token_param: "token".into(),
+        }
+    }
+
+    pub fn from_json(value: &Value) -> Result<Self> {
+        let mut fields = Fields::new(expect_object(value, "request")?, "request");
+        let params = match fields.take("params") {
+            None | Some(Value::Null) => {
+                return Err(Error::argument(
+                    "missing_field",
+                    "request.params is required",
+                ));
+            }
+            Some(Value::Object(map)) => map,
+            Some(other) => return Err(fields.wrong_type("params", "an object", other)),
+        };
+        let token = fields.optional_str("token")?.map(str::to_string);
+        if token
+            .as_deref()
+            .is_some_and(|t| t.is_empty() || t.contains(['|', UNIT_SEPARATOR]))
+        {
+            return Err(fields.invalid("token", "must name one token type, such as \"csrf\""));
+        }
+        let token_param = fields
+            .optional_str("token_param")?
+            .unwrap_or("token")
+            .to_string();
+        if token_param.is_empty() {
+            return Err(fields.invalid("token_param", "must not be empty"));
+        }
+        let method = match fields.optional_str("method")? {
+            None if token.is_some() => Method::Post,
+            None => Method::Get,
+            Some(m) if m.eq_ignore_ascii_case("GET") => Method::Get,
+            Some(m) if m.eq_ignore_ascii_case("POST") => Method::Post,
+            Some(_) => return Err(fields.invalid("method", "must be \"GET\" or \"POST\"")),
+        };
+        fields.finish()?;
+
+        let mut encoded = Params::with_capacity(params.len());
+        for (name, value) in params {
+            if matches!(name.as_str(), "format" | "formatversion") {
+                return Err(Error::argument(
+                    "invalid_value",
+                    format!(
+                        "request.params.{name} is set by mwauth (format=json, formatversion=2)"
+                    ),
+                ));
+            }
+            if let Some(value) = encode_value(name, value)? {
+                encoded.push((name.clone(), value));
+            }
+        }
+        if token.is_some() && encoded.iter().any(|(k, _)| *k == token_param) {
+            return Err(Error::argument(
+                "invalid_value",
+                format!(
+                    "request.params.{token_param} is set, but request.token asks mwauth to send one"
+                ),
+            ));
+        }
+        if method == Method::Get {
+            if token.is_some() {
+                return Err(Error::argument(
+                    "invalid_value",
+                    "request.method is GET, but tokens are only ever sent in a POST body",
+                ));
+            }
+            if let Some((name, _)) = encoded.iter().find(|(k, _)| is_sensitive(k)) {
+                return Err(Error::argument(
+                    "invalid_value",
+                    format!(
+                        "request.params.{name} looks like a secret; secrets are only ever sent in a POST body (use \"method\": \"POST\")"
+                    ),
+                ));
+            }
+        }
+        Ok(ApiRequest {
+            params: encoded,
+            method,
+            token,
+            token_param,
+        })
+    }
+}
+
+/// One parameter value in MediaWiki's form; `None` leaves the parameter out.
+fn encode_value(name: &str, value: &Value) -> Result<Option<String>> {
+    let wrong = |got: &Value| {
+        Error::argument(
+            "wrong_type",
+            format!(
+                "request.params.{name} must be a string, number, boolean, null or an array of strings and numbers, not {}",
+                type_name(got)
+            ),
+        )
+    };
+    Ok(match value {
+        Value::Null | Value::Bool(false) => None,
+        Value::Bool(true) => Some("1".into()),
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(items) => {
+            let mut parts = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::String(s) => parts.push(s.clone()),
+                    Value::Number(n) => parts.push(n.to_string()),
+                    other => return Err(wrong(other)),
+                }
+            }
+            if parts.iter().any(|p| p.contains('|')) {
+                // MediaWiki's form for values that hold a `|`: start with U+001F, separate with it.
+                let mut joined = String::from(UNIT_SEPARATOR);
+                joined.push_str(&parts.join(&UNIT_SEPARATOR.to_string()));
+                Some(joined)
+            } else {
+                Some(parts.join("|"))
+            }
+        }
+        Value::Object(_) => return Err(wrong(value)),
+    })
+}
+
+/// Parameter names whose values are secrets: never put in a URL, never logged.
+pub fn is_sensitive(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with("token") || lower.contains("password") || lower == "retype"
+}
+
+/// `application/x-www-form-urlencoded`, as MediaWiki reads it. `+` in a token becomes `%2B`.
+pub fn form_encode<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        serializer.append_pair(k, v);
+    }
+    serializer.finish()
+}
+
+/// The parameters for a log line: secret values replaced by `***`.
+pub fn redacted<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    form_encode(
+        params
+            .into_iter()
+            .map(|(k, v)| if is_sensitive(k) { (k, "***") } else { (k, v) }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn encode(params: Value) -> Result<Params> {
+        ApiRequest::from_json(&json!({ "params": params })).map(|r| r.params)
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Params {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn values_are_encoded_as_the_spec_says() {
+        let p = encode(json!({
+            "action": "query", "limit": 50, "ratio": 1.5, "redirects": true, "nocache": false,
+            "gone": null, "prop": ["info", "revisions"], "pageids": [1, 2], "empty": [],
+            "titles": ["A|B", "C"]
+        }))
+        .unwrap();
+        let mut p = p;
+        p.sort();
+        let mut want = pairs(&[
+            ("action", "query"),
+            ("limit", "50"),
+            ("ratio", "1.5"),
+            ("redirects", "1"),
+            ("prop", "info|revisions"),
+            ("pageids", "1|2"),
+            ("empty", ""),
+            ("titles", "\u{1f}A|B\u{1f}C"),
+        ]);
+        want.sort();
+        assert_eq!(p, want);
+    }
+
+    #[test]
+    fn bad_requests_name_the_problem() {
+        let cases = [
+            (json!({}), "missing_field", "params"),
+            (json!({"params": []}), "wrong_type", "params"),
+            (json!({"params": {"a": {"b": 1}}}), "wrong_type", "params.a"),
+            (json!({"params": {"a": [true]}}), "wrong_type", "params.a"),
+            (
+                json!({"params": {"format": "xml"}}),
+                "invalid_value",
+                "format",
+            ),
+            (
+                json!({"params": {"formatversion": 1}}),
+                "invalid_value",
+                "formatversion",
+            ),
+            (
+                json!({"params": {}, "method": "PUT"}),
+                "invalid_value",
+                "method",
+            ),
+            (json!({"params": {}, "method": 1}), "wrong_type", "method"),
+            (
+                json!({"params": {}, "token": "csrf", "method": "GET"}),
+                "invalid_value",
+                "POST",
+            ),
+            (
+                json!({"params": {"token": "x"}, "token": "csrf"}),
+                "invalid_value",
+                "params.token",
+            ),
+            (
+                json!({"params": {"lgpassword": "x"}}),
+                "invalid_value",
+                "lgpassword",
+            ),
+            (
+                json!({"params": {}, "tokne": "csrf"}),
+                "unknown_key",
+                "tokne",
+            ),
+            (json!("x"), "wrong_type", "request"),
+        ];
+        for (value, code, named) in cases {
+            let e = ApiRequest::from_json(&value).unwrap_err();
+            assert_eq!(e.code(), code, "{value}");
+            assert!(e.info().contains(named), "{value}: {}", e.info());
+        }
+    }
+
+    #[test]
+    fn token_means_post_by_default() {
+        let r =
+            ApiRequest::from_json(&json!({"params": {"action": "edit"}, "token": "csrf"})).unwrap();
+        assert_eq!(r.method, Method::Post);
+        assert_eq!(r.token_param, "token");
+        let r = ApiRequest::from_json(&json!({"params": {"action": "query"}})).unwrap();
+        assert_eq!(r.method, Method::Get);
+    }
+
+    #[test]
+    fn tokens_survive_form_encoding() {
+        assert_eq!(
+            form_encode([("token", "ab+\\"), ("t", "a b&c")]),
+            "token=ab%2B%5C&t=a+b%26c"
+        );
+        assert_eq!(
+            redacted([("lgpassword", "x"), ("logintoken", "y"), ("a", "b")]),
+            "lgpassword=***&logintoken=***&a=b"
+        );
+    }
+}

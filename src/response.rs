@@ -1,0 +1,187 @@
+//! Reading what the wiki answered: an API result, an API error, or an HTTP answer that is not an
+//! API response at all (an HTML error page, a proxy's 503, a truncated or foreign body).
+
+use crate::error::{Error, ErrorKind};
+use crate::http::HttpResponse;
+use serde_json::{Map, Value};
+
+/// A failed exchange, with what the retry policy needs to know about it.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: Error,
+    /// `maxlag`, HTTP 429 and 503: the wiki asks to come back later.
+    pub retryable: bool,
+    /// `Retry-After` in seconds, when the wiki sent a usable one.
+    pub retry_after: Option<u64>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure {
+            error,
+            retryable: false,
+            retry_after: None,
+        }
+    }
+}
+
+/// An API response object, or why there is none.
+pub fn interpret(response: &HttpResponse) -> Result<Map<String, Value>, Failure> {
+    let retry_after = response.retry_after.as_deref().and_then(parse_retry_after);
+    let parsed = serde_json::from_slice::<Value>(&response.body).ok();
+    if let Some(Value::Object(object)) = parsed {
+        if let Some(error) = api_error(&object) {
+            let retryable = error.code() == "maxlag";
+            let mut error = error;
+            if response.status >= 400 {
+                error = error.with("http_status", response.status);
+            }
+            return Err(Failure {
+                error,
+                retryable,
+                retry_after,
+            });
+        }
+        if (200..300).contains(&response.status) {
+            return Ok(object);
+        }
+    } else if (200..300).contains(&response.status) {
+        return Err(Error::new(
+            ErrorKind::Http,
+            "not_json",
+            format!(
+                "the wiki's answer (HTTP {}, {} bytes) is not a JSON object: is api_url the wiki's api.php?",
+                response.status,
+                response.body.len()
+            ),
+        )
+        .with("http_status", response.status)
+        .into());
+    }
+    let mut error = Error::new(
+        ErrorKind::Http,
+        "http_status",
+        format!(
+            "the wiki answered HTTP {} without an API response",
+            response.status
+        ),
+    )
+    .with("http_status", response.status);
+    if let Some(seconds) = retry_after {
+        error = error.with("retry_after", seconds);
+    }
+    Err(Failure {
+        error,
+        retryable: matches!(response.status, 429 | 503),
+        retry_after,
+    })
+}
+
+/// MediaWiki's error in either shape: `{"error": {...}}` (errorformat=bc) is passed through as it
+/// is; `{"errors": [...]}` (other errorformats) gives `code` and `info` from its first entry and
+/// keeps the whole array beside them.
+pub fn api_error(object: &Map<String, Value>) -> Option<Error> {
+    if let Some(Value::Object(error)) = object.get("error") {
+        return Some(Error::from_wiki(ErrorKind::Api, error.clone()));
+    }
+    let Some(Value::Array(errors)) = object.get("errors") else {
+        return None;
+    };
+    let first = errors.first().and_then(Value::as_object);
+    let mut error = Map::new();
+    if let Some(code) = first.and_then(|e| e.get("code")) {
+        error.insert("code".into(), code.clone());
+    }
+    if let Some(info) = first.and_then(message_text) {
+        error.insert("info".into(), info.into());
+    }
+    error.insert("errors".into(), Value::Array(errors.clone()));
+    Some(Error::from_wiki(ErrorKind::Api, error))
+}
+
+/// The readable text of a message in one of MediaWiki's errorformats.
+pub fn message_text(message: &Map<String, Value>) -> Option<&str> {
+    ["text", "html", "*", "info", "key"]
+        .iter()
+        .find_map(|k| message.get(*k).and_then(Value::as_str))
+}
+
+/// `Retry-After` as seconds: a number, or an HTTP date (counted from now).
+pub fn parse_retry_after(value: &str) -> Option<u64> {
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds);
+    }
+    // The cookie crate already parses the three HTTP date formats; borrow it rather than
+    // writing a fourth date parser.
+    let probe = cookie::Cookie::parse(format!("x=y; Expires={value}")).ok()?;
+    let when = probe.expires_datetime()?.unix_timestamp();
+    Some(when.saturating_sub(crate::cookies::unix_now()).max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn response(status: u16, body: &str, retry_after: Option<&str>) -> HttpResponse {
+        HttpResponse {
+            status,
+            set_cookies: vec![],
+            retry_after: retry_after.map(str::to_string),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn bc_error_passes_through() {
+        let body = r#"{"error":{"code":"maxlag","info":"Waiting","host":"","lag":-1,"type":"db","docref":"See"}}"#;
+        let f = interpret(&response(200, body, Some("5"))).unwrap_err();
+        assert!(f.retryable);
+        assert_eq!(f.retry_after, Some(5));
+        assert_eq!(f.error.kind(), ErrorKind::Api);
+        assert_eq!(f.error.object()["lag"], json!(-1));
+    }
+
+    #[test]
+    fn errors_array_gives_code_and_info() {
+        let body = r#"{"errors":[{"code":"assertuserfailed","text":"You are no longer logged in.","module":"main"}],"docref":"x"}"#;
+        let f = interpret(&response(200, body, None)).unwrap_err();
+        assert_eq!(f.error.code(), "assertuserfailed");
+        assert_eq!(f.error.info(), "You are no longer logged in.");
+        assert!(f.error.object()["errors"].is_array());
+    }
+
+    #[test]
+    fn api_error_with_error_status_is_still_an_api_error() {
+        let body = r#"{"error":{"code":"invalidmethod","info":"Invalid HTTP method."}}"#;
+        let f = interpret(&response(405, body, None)).unwrap_err();
+        assert_eq!(f.error.kind(), ErrorKind::Api);
+        assert_eq!(f.error.object()["http_status"], json!(405));
+    }
+
+    #[test]
+    fn html_pages_and_overload() {
+        let f = interpret(&response(200, "<html>hi</html>", None)).unwrap_err();
+        assert_eq!(
+            (f.error.kind(), f.error.code()),
+            (ErrorKind::Http, "not_json")
+        );
+        let f = interpret(&response(500, "<html>oops</html>", None)).unwrap_err();
+        assert_eq!(f.error.code(), "http_status");
+        assert!(!f.retryable);
+        let f = interpret(&response(503, "busy", Some("7"))).unwrap_err();
+        assert!(f.retryable);
+        assert_eq!(f.error.object()["retry_after"], json!(7));
+        let f = interpret(&response(200, "[1]", None)).unwrap_err();
+        assert_eq!(f.error.code(), "not_json");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("12"), Some(12));
+        assert_eq!(parse_retry_after("Thu, 01 Jan 1970 00:00:01 GMT"), Some(0));
+        let later = parse_retry_after("Fri, 01 Jan 2100 00:00:00 GMT").unwrap();
+        assert!(later > 1_000_000);
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,555 @@
+//! A session with one wiki: its cookies, tokens and identity, and the API calls made with them.
+//!
+//! Concurrency: `gate` is held shared by every request for its whole exchange and exclusively by
+//! login and logout, so a login never interleaves with requests that would send half-changed
+//! cookies. `state` is a short-lived lock around the data itself. `generation` counts logins and
+//! logouts: a response only updates the jar when the session is still the one it was sent in, so a
+//! late answer to a dead session can never undo a re-login.
+
+use crate::config::{Assert, Config};
+use crate::cookies::{CookieJar, Origin, StoredCookie, unix_now};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{self, AgentKey, HttpRequest};
+use crate::login::Credentials;
+use crate::params::{ApiRequest, Method, form_encode, redacted};
+use crate::response::{Failure, interpret};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+/// Log levels, numbered as Python's `logging` numbers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Each HTTP exchange.
+    Debug = 10,
+    /// Retries, waits, re-logins.
+    Info = 20,
+    /// Dropped sessions, refused credentials.
+    Warning = 30,
+}
+
+/// Receives the session's log lines. Lines never hold a password, token or cookie value.
+pub type Logger = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+
+/// How the session is authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    BotPassword,
+}
+
+impl AuthKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::BotPassword => "botpassword",
+        }
+    }
+}
+
+/// What the session knows about who it is.
+#[derive(Debug, Clone, Default)]
+struct Identity {
+    /// `None` when only the wiki could tell.
+    logged_in: Option<bool>,
+    username: Option<String>,
+    userid: Option<u64>,
+    auth: Option<AuthKind>,
+    /// Whether the caller's requests carry `assert`: from a login until logout, so that a session
+    /// the wiki dropped fails loudly instead of carrying on anonymously.
+    asserting: bool,
+}
+
+struct State {
+    jar: CookieJar,
+    generation: u64,
+    tokens: HashMap<String, Zeroizing<String>>,
+    identity: Identity,
+    /// What re-logins use: the credentials of the last successful `login`.
+    credentials: Option<Credentials>,
+}
+
+pub struct Session {
+    config: Config,
+    agent: ureq::Agent,
+    gate: RwLock<()>,
+    state: Mutex<State>,
+    logger: RwLock<Option<Logger>>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("api_url", &self.config.api.url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn poisoned<T>(_: T) -> Error {
+    Error::internal(
+        "poisoned",
+        "a previous call on this session panicked while holding its lock",
+    )
+}
+
+impl Session {
+    pub fn new(config: Config) -> Self {
+        let agent = http::shared_agent(&AgentKey {
+            timeout_ms: config.timeout_ms,
+        });
+        Session {
+            config,
+            agent,
+            gate: RwLock::new(()),
+            state: Mutex::new(State {
+                jar: CookieJar::new(),
+                generation: 0,
+                tokens: HashMap::new(),
+                identity: Identity {
+                    logged_in: Some(false),
+                    ..Identity::default()
+                },
+                credentials: None,
+            }),
+            logger: RwLock::new(None),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn set_logger(&self, logger: Option<Logger>) -> Result<()> {
+        *self.logger.write().map_err(poisoned)? = logger;
+        Ok(())
+    }
+
+    pub(crate) fn log(&self, level: LogLevel, line: impl FnOnce() -> String) {
+        if let Ok(logger) = self.logger.read()
+            && let Some(logger) = logger.as_ref()
+        {
+            logger(level, &line());
+        }
+    }
+
+    fn state(&self) -> Result<MutexGuard<'_, State>> {
+        self.state.lock().map_err(poisoned)
+    }
+
+    pub(crate) fn shared_gate(&self) -> Result<RwLockReadGuard<'_, ()>> {
+        self.gate.read().map_err(poisoned)
+    }
+
+    pub(crate) fn exclusive_gate(&self) -> Result<RwLockWriteGuard<'_, ()>> {
+        self.gate.write().map_err(poisoned)
+    }
+
+    /// The session's cookies, for programs that keep them elsewhere (values included: handle
+    /// with care).
+    pub fn cookies(&self) -> Result<Vec<StoredCookie>> {
+        Ok(self.state()?.jar.cookies().to_vec())
+    }
+
+    fn origin(&self) -> Origin<'_> {
+        Origin {
+            https: self.config.api.https,
+            host: &self.config.api.host,
+            path: &self.config.api.path,
+        }
+    }
+
+    /// One API call with the retry policy: `maxlag`, 429 and 503 are retried up to
+    /// `max_retries` times, waiting what `Retry-After` says (1 s, 2 s, 4 s, ... without one).
+    pub(crate) fn call(
+        &self,
+        method: Method,
+        params: &[(&str, &str)],
+    ) -> Result<Map<String, Value>> {
+        let maxlag = self.config.maxlag.map(|m| m.to_string());
+        let mut full: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 3);
+        full.extend_from_slice(params);
+        full.push(("format", "json"));
+        full.push(("formatversion", "2"));
+        if let Some(maxlag) = &maxlag
+            && !params.iter().any(|(k, _)| *k == "maxlag")
+        {
+            full.push(("maxlag", maxlag));
+        }
+        let mut retries = 0;
+        loop {
+            let failure = match self.exchange(method, &full) {
+                Ok(object) => return Ok(object),
+                Err(failure) if failure.retryable => failure,
+                Err(failure) => return Err(failure.error),
+            };
+            let wait_ms = match failure.retry_after {
+                Some(seconds) => seconds.saturating_mul(1000),
+                None => 1000u64 << retries.min(20),
+            };
+            let mut error = failure.error;
+            if retries >= self.config.max_retries {
+                if let Some(seconds) = failure.retry_after {
+                    error = error.with("retry_after", seconds);
+                }
+                return Err(error);
+            }
+            if wait_ms > self.config.max_retry_wait_ms {
+                return Err(error.with("retry_after", wait_ms.div_ceil(1000)));
+            }
+            retries += 1;
+            self.log(LogLevel::Info, || {
+                format!(
+                    "{}: waiting {} ms, then retry {retries} of {}",
+                    error.code(),
+                    wait_ms,
+                    self.config.max_retries
+                )
+            });
+            std::thread::sleep(Duration::from_millis(wait_ms));
+        }
+    }
+
+    /// One HTTP exchange: cookies out, cookies in (when still the same generation), the answer read.
+    fn exchange(
+        &self,
+        method: Method,
+        params: &[(&str, &str)],
+    ) -> Result<Map<String, Value>, Failure> {
+        let (generation, cookie_header) = {
+            let state = self.state()?;
+            (
+                state.generation,
+                state.jar.header_for(&self.origin(), unix_now()),
+            )
+        };
+        let encoded = Zeroizing::new(form_encode(params.iter().copied()));
+        let url;
+        let (url, form_body) = match method {
+            Method::Get => {
+                url = format!("{}?{}", self.config.api.url, encoded.as_str());
+                (url.as_str(), None)
+            }
+            Method::Post => (self.config.api.url.as_str(), Some(encoded.as_str())),
+        };
+        let started = Instant::now();
+        let result = http::exchange(
+            &self.agent,
+            &HttpRequest {
+                method: method.as_str(),
+                url,
+                form_body,
+                cookie_header: cookie_header.as_deref().map(String::as_str),
+                user_agent: &self.config.user_agent,
+                max_response_bytes: self.config.max_response_bytes,
+            },
+        );
+        self.log(LogLevel::Debug, || {
+            let what = match method {
+                Method::Get => format!(
+                    "GET {}?{}",
+                    self.config.api.url,
+                    redacted(params.iter().copied())
+                ),
+                Method::Post => {
+                    let action = params
+                        .iter()
+                        .find(|(k, _)| *k == "action")
+                        .map_or("", |(_, v)| v);
+                    format!("POST {} (action={action})", self.config.api.url)
+                }
+            };
+            let outcome = match &result {
+                Ok(response) => response.status.to_string(),
+                Err(e) => e.code().to_string(),
+            };
+            format!(
+                "{what} -> {outcome} in {} ms",
+                started.elapsed().as_millis()
+            )
+        });
+        let response = result?;
+        if !response.set_cookies.is_empty() {
+            let mut state = self.state()?;
+            if state.generation == generation {
+                let now = unix_now();
+                for header in &response.set_cookies {
+                    state.jar.apply_set_cookie(header, &self.origin(), now);
+                }
+            }
+        }
+        interpret(&response)
+    }
+
+    /// A token of `kind`, from the cache or fetched (and cached) now.
+    pub(crate) fn token(&self, kind: &str) -> Result<Zeroizing<String>> {
+        let generation = {
+            let state = self.state()?;
+            if let Some(token) = state.tokens.get(kind) {
+                return Ok(token.clone());
+            }
+            state.generation
+        };
+        let token = self.fetch_token(kind)?;
+        let mut state = self.state()?;
+        if state.generation == generation {
+            state.tokens.insert(kind.to_string(), token.clone());
+        }
+        Ok(token)
+    }
+
+    /// Fetches a token of `kind` without touching the cache.
+    pub(crate) fn fetch_token(&self, kind: &str) -> Result<Zeroizing<String>> {
+        let response = self.call(
+            Method::Get,
+            &[("action", "query"), ("meta", "tokens"), ("type", kind)],
+        )?;
+        let key = format!("{kind}token");
+        response
+            .get("query")
+            .and_then(|q| q.get("tokens"))
+            .and_then(|t| t.get(&key))
+            .and_then(Value::as_str)
+            .map(|t| Zeroizing::new(t.to_string()))
+            .ok_or_else(|| {
+                let mut error = Error::new(
+                    ErrorKind::Api,
+                    "notoken",
+                    format!("the wiki returned no \"{kind}\" token"),
+                );
+                if let Some(warnings) = response.get("warnings") {
+                    error = error.with("warnings", warnings.clone());
+                }
+                error
+            })
+    }
+
+    fn forget_token(&self, kind: &str) -> Result<()> {
+        self.state()?.tokens.remove(kind);
+        Ok(())
+    }
+
+    /// Any Action API call, authenticated: the session's `assert`, tokens fetched and refreshed,
+    /// and one re-login when the wiki has dropped the session.
+    pub fn request(&self, request: &ApiRequest) -> Result<Value> {
+        let mut relogin_tried = false;
+        loop {
+            let (generation, asserted, result) = {
+                let _shared = self.shared_gate()?;
+                let (generation, assert) = {
+                    let state = self.state()?;
+                    let assert = if state.identity.asserting
+                        && !request.params.iter().any(|(k, _)| k == "assert")
+                    {
+                        self.config.assert.as_param()
+                    } else {
+                        None
+                    };
+                    (state.generation, assert)
+                };
+                (generation, assert, self.request_once(request, assert))
+            };
+            let error = match result {
+                Ok(object) => {
+                    if asserted.is_some() {
+                        self.state()?.identity.logged_in = Some(true);
+                    }
+                    return Ok(Value::Object(object));
+                }
+                Err(error) => error,
+            };
+            let session_gone = match error.code() {
+                "assertuserfailed" | "assertnameduserfailed" => true,
+                "assertbotfailed" => self.is_anonymous_now()?,
+                _ => false,
+            };
+            if !session_gone {
+                return Err(error);
+            }
+            if !relogin_tried && self.config.relogin && self.state()?.credentials.is_some() {
+                relogin_tried = true;
+                self.log(LogLevel::Warning, || {
+                    format!("the wiki dropped the session ({})", error.code())
+                });
+                if self.relogin(generation).is_ok() {
+                    continue;
+                }
+                return Err(error);
+            }
+            self.state()?.identity.logged_in = Some(false);
+            return Err(error);
+        }
+    }
+
+    fn request_once(
+        &self,
+        request: &ApiRequest,
+        assert: Option<&str>,
+    ) -> Result<Map<String, Value>> {
+        let mut params: Vec<(&str, &str)> = request
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Some(assert) = assert {
+            params.push(("assert", assert));
+        }
+        let Some(kind) = &request.token else {
+            return self.call(request.method, &params);
+        };
+        let mut refreshed = false;
+        loop {
+            let token = self.token(kind)?;
+            let mut with_token = params.clone();
+            with_token.push((request.token_param.as_str(), token.as_str()));
+            match self.call(request.method, &with_token) {
+                Err(e) if e.code() == "badtoken" && !refreshed => {
+                    refreshed = true;
+                    self.log(LogLevel::Info, || {
+                        format!("badtoken: fetching a new {kind} token")
+                    });
+                    self.forget_token(kind)?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Asks the wiki (without `assert`) whether this session is anonymous now.
+    fn is_anonymous_now(&self) -> Result<bool> {
+        let _shared = self.shared_gate()?;
+        let info = self.call(Method::Get, &[("action", "query"), ("meta", "userinfo")])?;
+        Ok(info
+            .get("query")
+            .and_then(|q| q.get("userinfo"))
+            .and_then(|u| u.get("anon"))
+            .is_some_and(|anon| anon != &Value::Bool(false)))
+    }
+
+    /// Logs in again with the stored credentials, unless another thread already did since
+    /// `seen_generation`: many threads that find the session dead cause one login.
+    fn relogin(&self, seen_generation: u64) -> Result<()> {
+        let _exclusive = self.exclusive_gate()?;
+        let credentials = {
+            let state = self.state()?;
+            if state.generation != seen_generation {
+                return Ok(());
+            }
+            state.credentials.clone()
+        };
+        let Some(credentials) = credentials else {
+            return Err(Error::state(
+                "not_logged_in",
+                "no credentials to log in again with",
+            ));
+        };
+        self.log(LogLevel::Info, || {
+            format!("logging in again as {}", credentials.username())
+        });
+        match self.login_locked(&credentials) {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                if error.kind() == ErrorKind::Login {
+                    self.log(LogLevel::Warning, || {
+                        format!(
+                            "the wiki refused the credentials of {} ({})",
+                            credentials.username(),
+                            error.code()
+                        )
+                    });
+                    self.state()?.credentials = None;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Starts a new generation with a fresh wiki session: no cookies, no tokens, nobody logged in.
+    /// The caller holds the gate exclusively.
+    pub(crate) fn start_fresh_session(&self) -> Result<()> {
+        Self::reset_to_anonymous(&mut *self.state()?);
+        Ok(())
+    }
+
+    fn reset_to_anonymous(state: &mut State) {
+        state.jar.clear();
+        state.tokens.clear();
+        state.generation += 1;
+        let asserting = state.identity.asserting;
+        state.identity = Identity {
+            logged_in: Some(false),
+            asserting,
+            ..Identity::default()
+        };
+    }
+
+    /// Records a successful login: a new generation (the wiki reset every token secret, so the
+    /// cache goes too), the identity, and the credentials for re-logins.
+    pub(crate) fn logged_in_as(
+        &self,
+        username: &str,
+        userid: Option<u64>,
+        auth: AuthKind,
+        credentials: &Credentials,
+    ) -> Result<()> {
+        let mut state = self.state()?;
+        state.tokens.clear();
+        state.generation += 1;
+        state.identity = Identity {
+            logged_in: Some(true),
+            username: Some(username.to_string()),
+            userid,
+            auth: Some(auth),
+            asserting: self.config.assert != Assert::None,
+        };
+        state.credentials = Some(credentials.clone());
+        Ok(())
+    }
+
+    /// A failed explicit login leaves the session anonymous and without credentials.
+    pub(crate) fn forget_login(&self) -> Result<()> {
+        let mut state = self.state()?;
+        state.identity = Identity {
+            logged_in: Some(false),
+            ..Identity::default()
+        };
+        state.credentials = None;
+        Ok(())
+    }
+
+    /// `POST action=logout` with a csrf token, then the session forgets its cookies, tokens and
+    /// credentials, whatever the wiki answered.
+    pub fn logout(&self) -> Result<Value> {
+        let _exclusive = self.exclusive_gate()?;
+        let result = self.request_once(
+            &ApiRequest {
+                params: vec![("action".into(), "logout".into())],
+                method: Method::Post,
+                token: Some("csrf".into()),
+                token_param: "token".into(),
+            },
+            None,
+        );
+        {
+            let mut state = self.state()?;
+            Self::reset_to_anonymous(&mut state);
+            state.identity.asserting = false;
+            state.credentials = None;
+        }
+        self.log(LogLevel::Info, || "logged out".to_string());
+        result.map(|_| json!({}))
+    }
+
+    /// What the session knows now, without asking the wiki.
+    pub fn info(&self) -> Result<Value> {
+        let state = self.state()?;
+        let identity = &state.identity;
+        Ok(json!({
+            "api_url": self.config.api.url,
+            "logged_in": identity.logged_in,
+            "username": identity.username,
+            "userid": identity.userid,
+            "auth": identity.auth.map(AuthKind::as_str),
+        }))
+    }
+}
