@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Run CMD against a throw-away MediaWiki 1.39 (Debian's package, sqlite, PHP's
+# built-in server). See tests/wiki/README.md.
+#
+#   tests/wiki/with-wiki.sh CMD [ARGS...]
+#
+# MWAUTH_TEST_KEEP=1 keeps the wiki's folder (the servers are always stopped).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MW=/usr/share/mediawiki
+DBNAME=testwiki        # also the wiki id and the cookie prefix
+BOT_APP=mwauth
+START=$EPOCHREALTIME
+
+log() { printf 'test wiki: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+elapsed() { # seconds since START, one decimal
+	local now=${EPOCHREALTIME/[^0-9]/} start=${START/[^0-9]/}
+	local ms=$(( (10#$now - 10#$start) / 1000 ))
+	printf '%d.%d' $((ms / 1000)) $(((ms % 1000) / 100))
+}
+
+if [ $# -eq 0 ]; then
+	echo "usage: $0 CMD [ARGS...]" >&2
+	exit 2
+fi
+
+# --- 1. packages -------------------------------------------------------------
+php_ok() {
+	command -v php >/dev/null 2>&1 &&
+		php -r 'foreach (["pdo_sqlite", "intl", "mbstring", "dom"] as $e) if (!extension_loaded($e)) exit(1);' 2>/dev/null
+}
+if [ ! -f "$MW/maintenance/install.php" ] || ! php_ok || ! command -v python3 >/dev/null 2>&1; then
+	log "installing packages"
+	[ "$(id -u)" -eq 0 ] || die "mediawiki/php/python3 missing and not root; install: mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu python3"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update >&2
+	apt-get install -y --no-install-recommends mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu python3 >&2
+	php_ok || die "php or one of its extensions (pdo_sqlite intl mbstring dom) still missing"
+fi
+
+# --- cleanup (installed before anything is started) ----------------------------
+WIKI_DIR=
+PGIDS=()
+SERVER_PIDS=()
+
+# true if a live (non-zombie) process has process group $1
+group_alive() {
+	local f st rest
+	for f in /proc/[0-9]*/stat; do
+		{ read -r st <"$f"; } 2>/dev/null || continue
+		rest=${st##*) }            # "STATE PPID PGRP ..."
+		read -r -a st <<<"$rest"
+		[ "${st[2]}" = "$1" ] && [ "${st[0]}" != Z ] && return 0
+	done
+	return 1
+}
+
+cleanup() {
+	local status=$? pgid pid i
+	trap - EXIT INT TERM
+	for pgid in "${PGIDS[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
+	for pgid in "${PGIDS[@]}"; do
+		for ((i = 0; i < 50; i++)); do group_alive "$pgid" || break; sleep 0.1; done
+		if group_alive "$pgid"; then
+			log "server group $pgid ignored SIGTERM, sending SIGKILL"
+			kill -KILL -- "-$pgid" 2>/dev/null || true
+		fi
+	done
+	for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if [ -n "$WIKI_DIR" ] && [ -d "$WIKI_DIR" ]; then
+		if [ "${MWAUTH_TEST_KEEP:-}" = 1 ]; then
+			log "kept $WIKI_DIR"
+		else
+			rm -rf -- "$WIKI_DIR"
+		fi
+	fi
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- 2. the wiki --------------------------------------------------------------
+WIKI_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mwauth-wiki.XXXXXX")
+DB_DIR=$WIKI_DIR/db
+CONF=$WIKI_DIR/LocalSettings.php
+mkdir -p "$DB_DIR"
+
+# two distinct free loopback ports (both sockets held open while choosing)
+read -r PORT QUIET_PORT < <(php -r '
+	$a = stream_socket_server("tcp://127.0.0.1:0"); $b = stream_socket_server("tcp://127.0.0.1:0");
+	$p = fn($s) => substr(strrchr(stream_socket_get_name($s, false), ":"), 1);
+	echo $p($a), " ", $p($b), "\n";')
+
+rand32() { # N random chars of [0-9a-v]
+	php -r '$a = "0123456789abcdefghijklmnopqrstuv"; $s = "";
+		for ($i = 0; $i < (int)$argv[1]; $i++) $s .= $a[random_int(0, 31)]; echo $s;' "$1"
+}
+ADMIN_PASSWORD=$(rand32 24)
+BOT_PASSWORD=$(rand32 32)
+PLAIN_PASSWORD=$(rand32 32)
+HUMAN_PASSWORD=Human-$(rand32 20)
+
+export MW_CONFIG_FILE=$CONF
+export MW_INSTALL_PATH=$MW
+
+run_php() { # run a maintenance script quietly; show its output only on failure
+	local out
+	if ! out=$(php "$@" 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "failed: php $*"
+	fi
+}
+
+log "creating wiki in $WIKI_DIR"
+printf '%s' "$ADMIN_PASSWORD" >"$WIKI_DIR/admin.pass"
+run_php "$MW/maintenance/install.php" --dbtype=sqlite --dbpath="$DB_DIR" --dbname="$DBNAME" \
+	--server="http://127.0.0.1:$PORT" --scriptpath= --confpath="$WIKI_DIR" \
+	--passfile="$WIKI_DIR/admin.pass" --lang=en --skins=Vector "Test Wiki" Admin
+rm -f "$WIKI_DIR/admin.pass"
+[ -f "$CONF" ] || die "install.php wrote no $CONF"
+
+php_str() { php -r 'echo var_export($argv[1], true);' "$1"; }
+cat >>"$CONF" <<EOF
+
+# --- added by tests/wiki/with-wiki.sh ---
+\$mwauthTestWikiDir = $(php_str "$WIKI_DIR");
+require $(php_str "$HERE/LocalSettings.test.php");
+EOF
+
+# --- 4. servers (started now; they boot while the users are created) ----------
+start_server() { # PORT LOGFILE
+	local pidfile=$WIKI_DIR/server-$1.pid
+	PHP_CLI_SERVER_WORKERS=4 setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" \
+		php -S "127.0.0.1:$1" -t "$MW" </dev/null >>"$2" 2>&1 &
+	SERVER_PIDS+=("$!")
+	local i
+	for ((i = 0; i < 100; i++)); do [ -s "$pidfile" ] && break; sleep 0.02; done
+	[ -s "$pidfile" ] || die "server on port $1 did not start"
+	PGIDS+=("$(<"$pidfile")")
+}
+start_server "$PORT" "$WIKI_DIR/server.log"
+start_server "$QUIET_PORT" "$WIKI_DIR/quiet.log"
+
+# --- 3. users and bot passwords -------------------------------------------------
+run_php "$MW/maintenance/createAndPromote.php" --bot MwBot "$(rand32 24)"
+run_php "$MW/maintenance/createAndPromote.php" MwPlain "$(rand32 24)"
+run_php "$MW/maintenance/createAndPromote.php" MwHuman "$HUMAN_PASSWORD"
+run_php "$MW/maintenance/createBotPassword.php" --appid="$BOT_APP" \
+	--grants=basic,highvolume,editpage,createeditmovepage MwBot "$BOT_PASSWORD"
+run_php "$MW/maintenance/createBotPassword.php" --appid="$BOT_APP" \
+	--grants=basic,editpage,createeditmovepage MwPlain "$PLAIN_PASSWORD"
+
+# --- wait for both servers ------------------------------------------------------
+wait_up() { # PORT LOGFILE PGID
+	local url="http://127.0.0.1:$1/api.php?action=query&meta=siteinfo&format=json" deadline=$((SECONDS + 60))
+	until php -r '$r = @file_get_contents($argv[1], false, stream_context_create(["http" => ["timeout" => 10]]));
+			exit($r !== false && strpos($r, "\"sitename\"") !== false ? 0 : 1);' "$url"; do
+		if ! group_alive "$3"; then
+			tail -n 20 "$2" >&2 || true
+			die "the server for $url exited (log: $2)"
+		fi
+		if ((SECONDS >= deadline)); then
+			tail -n 20 "$2" >&2 || true
+			die "no siteinfo from $url after 60 s (log: $2)"
+		fi
+		sleep 0.1
+	done
+}
+wait_up "$PORT" "$WIKI_DIR/server.log" "${PGIDS[0]}"
+wait_up "$QUIET_PORT" "$WIKI_DIR/quiet.log" "${PGIDS[1]}"
+: >"$WIKI_DIR/quiet.log" # the quiet server's log starts empty for CMD
+
+# --- 5. environment for CMD ---------------------------------------------------------
+export MWAUTH_TEST_API_URL="http://127.0.0.1:$PORT/api.php"
+export MWAUTH_TEST_SERVER_LOG="$WIKI_DIR/server.log"
+export MWAUTH_TEST_QUIET_API_URL="http://127.0.0.1:$QUIET_PORT/api.php"
+export MWAUTH_TEST_QUIET_LOG="$WIKI_DIR/quiet.log"
+export MWAUTH_TEST_WIKI_DIR="$WIKI_DIR"
+export MWAUTH_TEST_CACHE_DB="$DB_DIR/wikicache.sqlite"
+export MWAUTH_TEST_WIKI_ID="$DBNAME"
+export MWAUTH_TEST_COOKIE_PREFIX="$DBNAME"
+export MWAUTH_TEST_BOT_USER="MwBot@$BOT_APP"
+export MWAUTH_TEST_BOT_PASSWORD="$BOT_PASSWORD"
+export MWAUTH_TEST_PLAIN_USER="MwPlain@$BOT_APP"
+export MWAUTH_TEST_PLAIN_PASSWORD="$PLAIN_PASSWORD"
+export MWAUTH_TEST_HUMAN_USER=MwHuman
+export MWAUTH_TEST_HUMAN_PASSWORD="$HUMAN_PASSWORD"
+export MWAUTH_API_URL="${MWAUTH_API_URL:-$MWAUTH_TEST_API_URL}"
+export MWAUTH_USERNAME="${MWAUTH_USERNAME:-$MWAUTH_TEST_BOT_USER}"
+export MWAUTH_PASSWORD="${MWAUTH_PASSWORD:-$MWAUTH_TEST_BOT_PASSWORD}"
+export MWAUTH_TEST_EXPIRE_SESSION="$HERE/expire_session.py"
+
+log "up at $MWAUTH_TEST_API_URL (quiet: $MWAUTH_TEST_QUIET_API_URL) in $(elapsed) s"
+
+# --- 6. run CMD (in the foreground, so Ctrl-C reaches it) --------------------------
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"
