@@ -1,0 +1,86 @@
+# mwauth: `make` builds the library and the C example, `make demo` runs the example against a
+# local test wiki, `make test` runs every test against a real MediaWiki it brings up itself.
+
+CARGO    ?= cargo
+CC       ?= cc
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR    := $(firstword $(subst ., ,$(VERSION)))
+RELEASE  := target/release
+DEBUG    := target/debug
+CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -g
+VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+EXAMPLE  := bindings/c/examples/bin/botlogin
+C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/botlogin
+
+.PHONY: all release demo test test-in-wiki c-tests lint header install clean
+
+all: $(EXAMPLE)
+
+# The release library, with the SONAME link beside it so linked programs run from the tree.
+release:
+	$(CARGO) build --release --lib
+	ln -sf libmwauth.so $(RELEASE)/libmwauth.so.$(MAJOR)
+
+$(EXAMPLE): bindings/c/examples/botlogin.c include/mwauth.h release
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lmwauth
+
+# The main job: log a bot in and print its userinfo. Uses MWAUTH_API_URL, MWAUTH_USERNAME and
+# MWAUTH_PASSWORD when MWAUTH_API_URL is set; otherwise starts the local test wiki for the run.
+demo: $(EXAMPLE)
+	@if [ -n "$$MWAUTH_API_URL" ]; then ./$(EXAMPLE); \
+	else tests/wiki/with-wiki.sh ./$(EXAMPLE); fi
+
+# Every test: Rust unit and integration tests, C tests (also under valgrind), against a real
+# MediaWiki that tests/wiki/with-wiki.sh installs, starts and stops.
+test: lint
+	$(CARGO) build --lib
+	ln -sf libmwauth.so $(DEBUG)/libmwauth.so.$(MAJOR)
+	$(MAKE) --no-print-directory c-tests
+	tests/wiki/with-wiki.sh $(MAKE) --no-print-directory test-in-wiki
+
+# Runs inside with-wiki.sh (needs its environment).
+test-in-wiki:
+	$(CARGO) test
+	tests/c/bin/abi_args
+	tests/c/bin/wiki_login
+	tests/c/bin/botlogin
+	$(VALGRIND) tests/c/bin/abi_args
+	$(VALGRIND) tests/c/bin/wiki_login
+
+c-tests: $(C_TESTS)
+
+tests/c/bin/%: tests/c/%.c tests/c/check.h include/mwauth.h $(DEBUG)/libmwauth.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth -lpthread
+
+tests/c/bin/botlogin: bindings/c/examples/botlogin.c include/mwauth.h $(DEBUG)/libmwauth.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# Regenerates include/mwauth.h with the pinned cbindgen (a dev-dependency).
+header:
+	MWAUTH_WRITE_HEADER=1 $(CARGO) test --test header committed_header_is_what_cbindgen_generates
+
+install: release
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 0755 $(RELEASE)/libmwauth.so $(DESTDIR)$(LIBDIR)/libmwauth.so.$(VERSION)
+	ln -sf libmwauth.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmwauth.so.$(MAJOR)
+	ln -sf libmwauth.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libmwauth.so
+	install -m 0644 $(RELEASE)/libmwauth.a $(DESTDIR)$(LIBDIR)/libmwauth.a
+	install -m 0644 include/mwauth.h $(DESTDIR)$(INCLUDEDIR)/mwauth.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' mwauth.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/mwauth.pc
+
+clean:
+	$(CARGO) clean
+	rm -rf tests/c/bin bindings/c/examples/bin
