@@ -172,6 +172,55 @@ void mw_string_free(char *s);
 mw_result mw_login(mw_session *session, const char *credentials_json, char **out_json);
 
 /**
+ * What a login form must ask: one GET meta=authmanagerinfo|tokens. `options_json` is NULL,
+ * "null" or {"messageformat": "html"|"wikitext"|"raw"|"none"} (default wikitext).
+ *
+ * On MW_OK, out is MediaWiki's authmanagerinfo object: "requests" and merged "fields" (name ->
+ * {type, label, help, optional, sensitive, value?, options?}), so a program can render any wiki's
+ * form: username and password, a captcha (captchaId, captchaWord, captchaInfo), remember-me,
+ * and whatever extensions add. The login token it returns is kept for the next
+ * mw_clientlogin(). A logged-in session is logged out of first (locally): a flow logs in anew.
+ *
+ * # Safety
+ * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+ * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+ */
+mw_result mw_clientlogin_fields(mw_session *session, const char *options_json, char **out_json);
+
+/**
+ * Starts the AuthManager login (action=clientlogin) with the form's fields:
+ * {"username": ..., "password": ..., "captchaWord": ..., "rememberMe": true, ...}, optionally
+ * "returnurl" (sent as loginreturnurl; default: the api_url) and "preservestate": true. Field
+ * values are strings, or booleans for checkboxes (false leaves the field out). Hidden fields of
+ * the last form fetched are sent back unless overridden; a captcha id is used once.
+ *
+ * Out: MediaWiki's clientlogin object. "status" PASS, UI or REDIRECT returns MW_OK (UI and
+ * REDIRECT carry "requests" and merged "fields" to ask next; REDIRECT carries
+ * "redirecttarget"). FAIL and RESTART return MW_ERR_LOGIN with the same object plus
+ * "error": {"code": messagecode, "info": message}; after FAIL the output also holds the form as
+ * the wiki now wants it ("fields", "requests": a captcha may appear only now). After PASS the
+ * session is logged in ("auth": "clientlogin") and mw_request() works as that user. Exclusive.
+ *
+ * # Safety
+ * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+ * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+ */
+mw_result mw_clientlogin(mw_session *session, const char *request_json, char **out_json);
+
+/**
+ * Continues a clientlogin after UI or REDIRECT (logincontinue=1) with the next fields, e.g.
+ * {"OATHToken": "123456"}, or the query parameters the third party appended to the return URL.
+ * Same outputs as mw_clientlogin(); a wrong two-factor code comes back as another UI (messagecode
+ * oathauth-login-failed), so the caller can ask again. With no flow in progress (never started,
+ * or ended by PASS, FAIL or RESTART): MW_ERR_STATE, code "no_flow". Exclusive.
+ *
+ * # Safety
+ * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+ * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+ */
+mw_result mw_clientlogin_step(mw_session *session, const char *fields_json, char **out_json);
+
+/**
  * Any Action API call as the session's user:
  * {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
  *

@@ -7,6 +7,7 @@
 
 #![allow(non_camel_case_types)]
 
+use crate::clientlogin::{ClientLoginRequest, FormValues, MessageFormat};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::login::Credentials;
@@ -255,6 +256,95 @@ pub unsafe extern "C" fn mw_login(
     }
 }
 
+/// What a login form must ask: one GET meta=authmanagerinfo|tokens. `options_json` is NULL,
+/// "null" or {"messageformat": "html"|"wikitext"|"raw"|"none"} (default wikitext).
+///
+/// On MW_OK, out is MediaWiki's authmanagerinfo object: "requests" and merged "fields" (name ->
+/// {type, label, help, optional, sensitive, value?, options?}), so a program can render any wiki's
+/// form: username and password, a captcha (captchaId, captchaWord, captchaInfo), remember-me,
+/// and whatever extensions add. The login token it returns is kept for the next
+/// mw_clientlogin(). A logged-in session is logged out of first (locally): a flow logs in anew.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_clientlogin_fields(
+    session: *mut mw_session,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        run(out_json, || {
+            let session = session_arg(session)?;
+            let options = if options_json.is_null() {
+                None
+            } else {
+                Some(json_arg(options_json, "options_json")?)
+            };
+            session.clientlogin_fields(MessageFormat::from_options(options.as_ref())?)
+        })
+    }
+}
+
+/// Starts the AuthManager login (action=clientlogin) with the form's fields:
+/// {"username": ..., "password": ..., "captchaWord": ..., "rememberMe": true, ...}, optionally
+/// "returnurl" (sent as loginreturnurl; default: the api_url) and "preservestate": true. Field
+/// values are strings, or booleans for checkboxes (false leaves the field out). Hidden fields of
+/// the last form fetched are sent back unless overridden; a captcha id is used once.
+///
+/// Out: MediaWiki's clientlogin object. "status" PASS, UI or REDIRECT returns MW_OK (UI and
+/// REDIRECT carry "requests" and merged "fields" to ask next; REDIRECT carries
+/// "redirecttarget"). FAIL and RESTART return MW_ERR_LOGIN with the same object plus
+/// "error": {"code": messagecode, "info": message}; after FAIL the output also holds the form as
+/// the wiki now wants it ("fields", "requests": a captcha may appear only now). After PASS the
+/// session is logged in ("auth": "clientlogin") and mw_request() works as that user. Exclusive.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_clientlogin(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        run(out_json, || {
+            let session = session_arg(session)?;
+            let request = ClientLoginRequest::from_json(&json_arg(request_json, "request_json")?)?;
+            session.clientlogin(&request)
+        })
+    }
+}
+
+/// Continues a clientlogin after UI or REDIRECT (logincontinue=1) with the next fields, e.g.
+/// {"OATHToken": "123456"}, or the query parameters the third party appended to the return URL.
+/// Same outputs as mw_clientlogin(); a wrong two-factor code comes back as another UI (messagecode
+/// oathauth-login-failed), so the caller can ask again. With no flow in progress (never started,
+/// or ended by PASS, FAIL or RESTART): MW_ERR_STATE, code "no_flow". Exclusive.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_clientlogin_step(
+    session: *mut mw_session,
+    fields_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        run(out_json, || {
+            let session = session_arg(session)?;
+            let fields = FormValues::from_json(&json_arg(fields_json, "fields_json")?)?;
+            session.clientlogin_step(&fields)
+        })
+    }
+}
+
 /// Any Action API call as the session's user:
 /// {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
 ///
@@ -290,7 +380,10 @@ pub unsafe extern "C" fn mw_request(
 /// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
 /// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn mw_logout(session: *mut mw_session, out_json: *mut *mut c_char) -> mw_result {
+pub unsafe extern "C" fn mw_logout(
+    session: *mut mw_session,
+    out_json: *mut *mut c_char,
+) -> mw_result {
     // SAFETY: pointers are NULL or valid, per the function's contract.
     unsafe { run(out_json, || session_arg(session)?.logout()) }
 }

@@ -6,9 +6,11 @@
 //! - `config`: the session configuration, checked up front;
 //! - `session`: cookies, tokens, identity, API calls with retries and re-login;
 //! - `login`: bot-password login with `action=login`;
+//! - `clientlogin`: the AuthManager flow of `action=clientlogin`, step by step;
 //! - `params`: request building and encoding; `response`: reading the wiki's answers;
 //! - `cookies`: the per-session cookie jar; `http`: the shared HTTP agents.
 
+pub mod clientlogin;
 pub mod config;
 pub mod cookies;
 pub mod error;
@@ -20,6 +22,7 @@ pub mod params;
 mod response;
 pub mod session;
 
+pub use clientlogin::{ClientLoginRequest, FormValues, MessageFormat};
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use login::Credentials;

@@ -108,7 +108,7 @@ impl Session {
                         .and_then(Value::as_str)
                         .unwrap_or(credentials.username());
                     let userid = login.get("lguserid").and_then(Value::as_u64);
-                    self.logged_in_as(username, userid, AuthKind::BotPassword, credentials)?;
+                    self.logged_in_as(username, userid, AuthKind::BotPassword, Some(credentials))?;
                     self.log(LogLevel::Info, || format!("logged in as {username}"));
                     let mut out = json!({"status": "PASS", "username": username, "userid": userid});
                     if let Some(warnings) = response.get("warnings") {

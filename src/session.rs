@@ -6,6 +6,7 @@
 //! logouts: a response only updates the jar when the session is still the one it was sent in, so a
 //! late answer to a dead session can never undo a re-login.
 
+use crate::clientlogin::ClientLoginFlow;
 use crate::config::{Assert, Config};
 use crate::cookies::{CookieJar, Origin, StoredCookie, unix_now};
 use crate::error::{Error, ErrorKind, Result};
@@ -38,36 +39,40 @@ pub type Logger = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthKind {
     BotPassword,
+    ClientLogin,
 }
 
 impl AuthKind {
     fn as_str(self) -> &'static str {
         match self {
             AuthKind::BotPassword => "botpassword",
+            AuthKind::ClientLogin => "clientlogin",
         }
     }
 }
 
 /// What the session knows about who it is.
 #[derive(Debug, Clone, Default)]
-struct Identity {
+pub(crate) struct Identity {
     /// `None` when only the wiki could tell.
-    logged_in: Option<bool>,
+    pub(crate) logged_in: Option<bool>,
     username: Option<String>,
     userid: Option<u64>,
     auth: Option<AuthKind>,
     /// Whether the caller's requests carry `assert`: from a login until logout, so that a session
     /// the wiki dropped fails loudly instead of carrying on anonymously.
-    asserting: bool,
+    pub(crate) asserting: bool,
 }
 
-struct State {
+pub(crate) struct State {
     jar: CookieJar,
-    generation: u64,
+    pub(crate) generation: u64,
     tokens: HashMap<String, Zeroizing<String>>,
-    identity: Identity,
+    pub(crate) identity: Identity,
     /// What re-logins use: the credentials of the last successful `login`.
     credentials: Option<Credentials>,
+    /// The clientlogin flow in progress, if any.
+    pub(crate) flow: ClientLoginFlow,
 }
 
 pub struct Session {
@@ -111,6 +116,7 @@ impl Session {
                     ..Identity::default()
                 },
                 credentials: None,
+                flow: ClientLoginFlow::default(),
             }),
             logger: RwLock::new(None),
         }
@@ -133,7 +139,7 @@ impl Session {
         }
     }
 
-    fn state(&self) -> Result<MutexGuard<'_, State>> {
+    pub(crate) fn state(&self) -> Result<MutexGuard<'_, State>> {
         self.state.lock().map_err(poisoned)
     }
 
@@ -474,6 +480,7 @@ impl Session {
     fn reset_to_anonymous(state: &mut State) {
         state.jar.clear();
         state.tokens.clear();
+        state.flow = ClientLoginFlow::default();
         state.generation += 1;
         let asserting = state.identity.asserting;
         state.identity = Identity {
@@ -484,16 +491,18 @@ impl Session {
     }
 
     /// Records a successful login: a new generation (the wiki reset every token secret, so the
-    /// cache goes too), the identity, and the credentials for re-logins.
+    /// cache goes too), the identity, and the credentials for re-logins (none for a clientlogin:
+    /// such a session is never silently logged in again, perhaps as another account).
     pub(crate) fn logged_in_as(
         &self,
         username: &str,
         userid: Option<u64>,
         auth: AuthKind,
-        credentials: &Credentials,
+        credentials: Option<&Credentials>,
     ) -> Result<()> {
         let mut state = self.state()?;
         state.tokens.clear();
+        state.flow = ClientLoginFlow::default();
         state.generation += 1;
         state.identity = Identity {
             logged_in: Some(true),
@@ -502,7 +511,7 @@ impl Session {
             auth: Some(auth),
             asserting: self.config.assert != Assert::None,
         };
-        state.credentials = Some(credentials.clone());
+        state.credentials = credentials.cloned();
         Ok(())
     }
 

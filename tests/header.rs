@@ -53,8 +53,15 @@ fn version_macros_agree_with_cargo_and_mw_version() {
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(define(&header, "MWAUTH_VERSION"), format!("\"{version}\""));
     let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap()).collect();
-    for (name, value) in [("MAJOR", parts[0]), ("MINOR", parts[1]), ("PATCH", parts[2])] {
-        assert_eq!(define(&header, &format!("MWAUTH_VERSION_{name}")), value.to_string());
+    for (name, value) in [
+        ("MAJOR", parts[0]),
+        ("MINOR", parts[1]),
+        ("PATCH", parts[2]),
+    ] {
+        assert_eq!(
+            define(&header, &format!("MWAUTH_VERSION_{name}")),
+            value.to_string()
+        );
     }
     let number = define(&header, "MWAUTH_VERSION_NUMBER");
     let number = u32::from_str_radix(number.trim_start_matches("0x"), 16).unwrap();

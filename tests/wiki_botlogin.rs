@@ -16,7 +16,10 @@ fn bot_logs_in_and_session_info_says_so() {
     assert_eq!(out["status"], "PASS");
     assert_eq!(out["username"], "MwBot");
     assert!(out["userid"].as_u64().unwrap() > 0);
-    assert!(out.get("warnings").is_none(), "a bot-password login has no warnings: {out}");
+    assert!(
+        out.get("warnings").is_none(),
+        "a bot-password login has no warnings: {out}"
+    );
     let info = s.info().unwrap();
     assert_eq!(info["logged_in"], json!(true));
     assert_eq!(info["username"], "MwBot");
@@ -24,7 +27,12 @@ fn bot_logs_in_and_session_info_says_so() {
     assert_eq!(info["auth"], "botpassword");
     let me = userinfo(&s).unwrap();
     assert_eq!(me["query"]["userinfo"]["name"], "MwBot");
-    assert!(me["query"]["userinfo"]["groups"].as_array().unwrap().contains(&json!("bot")));
+    assert!(
+        me["query"]["userinfo"]["groups"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("bot"))
+    );
 }
 
 #[test]
@@ -53,7 +61,10 @@ fn a_login_is_two_requests_and_tokens_are_fetched_only_when_needed() {
 #[test]
 fn wrong_password_is_refused_with_the_wikis_reason() {
     let s = session();
-    let wrong = Credentials::new(&env("MWAUTH_TEST_BOT_USER"), "00000000000000000000000000000000");
+    let wrong = Credentials::new(
+        &env("MWAUTH_TEST_BOT_USER"),
+        "00000000000000000000000000000000",
+    );
     let e = s.login(&wrong).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Login);
     assert_eq!(e.code(), "Failed");
@@ -63,7 +74,10 @@ fn wrong_password_is_refused_with_the_wikis_reason() {
     assert_eq!(info["logged_in"], json!(false));
     assert_eq!(info["auth"], Value::Null);
     // Anonymous, and no credentials kept: nothing to log in again with.
-    assert_eq!(userinfo(&s).unwrap()["query"]["userinfo"]["anon"], json!(true));
+    assert_eq!(
+        userinfo(&s).unwrap()["query"]["userinfo"]["anon"],
+        json!(true)
+    );
 }
 
 #[test]
@@ -71,13 +85,19 @@ fn malformed_bot_passwords_are_refused() {
     let s = session();
     let user = env("MWAUTH_TEST_BOT_USER");
     let good = env("MWAUTH_TEST_BOT_PASSWORD");
-    for password in [good.to_uppercase(), good[..20].to_string(), format!("{good}x")] {
+    for password in [
+        good.to_uppercase(),
+        good[..20].to_string(),
+        format!("{good}x"),
+    ] {
         let e = s.login(&Credentials::new(&user, &password)).unwrap_err();
         assert_eq!((e.kind(), e.code()), (ErrorKind::Login, "Failed"), "{e:?}");
         assert_eq!(e.object()["reason"], "wrongpassword");
         assert!(!e.to_json().to_string().contains(&password));
     }
-    let e = s.login(&Credentials::new("MwBot@noSuchApp", &good)).unwrap_err();
+    let e = s
+        .login(&Credentials::new("MwBot@noSuchApp", &good))
+        .unwrap_err();
     assert_eq!(e.object()["reason"], "wrongpassword");
 }
 
@@ -85,7 +105,10 @@ fn malformed_bot_passwords_are_refused() {
 fn a_main_account_login_passes_with_the_wikis_deprecation_warning() {
     let s = session();
     let out = s
-        .login(&Credentials::new(&env("MWAUTH_TEST_HUMAN_USER"), &env("MWAUTH_TEST_HUMAN_PASSWORD")))
+        .login(&Credentials::new(
+            &env("MWAUTH_TEST_HUMAN_USER"),
+            &env("MWAUTH_TEST_HUMAN_PASSWORD"),
+        ))
         .unwrap();
     assert_eq!(out["username"], "MwHuman");
     let warnings = out["warnings"].to_string();
@@ -104,7 +127,11 @@ fn an_account_without_the_bot_right_fails_assert_bot_without_a_relogin() {
     // The session is alive, only not a bot: still logged in.
     assert_eq!(s.info().unwrap()["logged_in"], json!(true));
     // A caller's own assert wins over the session's.
-    let me = request(&s, json!({"params": {"action": "query", "meta": "userinfo", "assert": "user"}})).unwrap();
+    let me = request(
+        &s,
+        json!({"params": {"action": "query", "meta": "userinfo", "assert": "user"}}),
+    )
+    .unwrap();
     assert_eq!(me["query"]["userinfo"]["name"], "MwPlain");
     // The bot passes assert=bot.
     let b = session_with(json!({"assert": "bot"}));
@@ -145,7 +172,10 @@ fn logout_forgets_everything() {
     assert_eq!(info["username"], Value::Null);
     assert!(s.cookies().unwrap().is_empty());
     // No assert any more, and no credentials: an anonymous reader.
-    assert_eq!(userinfo(&s).unwrap()["query"]["userinfo"]["anon"], json!(true));
+    assert_eq!(
+        userinfo(&s).unwrap()["query"]["userinfo"]["anon"],
+        json!(true)
+    );
     // Logging out an anonymous session is fine too.
     assert_eq!(s.logout().unwrap(), json!({}));
 }
@@ -159,11 +189,24 @@ fn a_session_the_wiki_expired_logs_in_again_once() {
     expire_server_session(&s);
     log.clear();
     // The cached csrf token died with the session; the edit still lands, as the bot.
-    let out = request(&s, json!({"params": {"action": "edit", "title": "Relogin", "text": "after"}, "token": "csrf"})).unwrap();
+    let out = request(
+        &s,
+        json!({"params": {"action": "edit", "title": "Relogin", "text": "after"}, "token": "csrf"}),
+    )
+    .unwrap();
     assert_eq!(out["edit"]["result"], "Success");
-    assert_eq!(log.count("POST") - log.count("action=edit"), 1, "{:#?}", log.lines());
+    assert_eq!(
+        log.count("POST") - log.count("action=edit"),
+        1,
+        "{:#?}",
+        log.lines()
+    );
     assert_eq!(log.count("action=login"), 1);
-    assert!(log.lines().iter().any(|(l, m)| *l == LogLevel::Warning && m.contains("dropped")));
+    assert!(
+        log.lines()
+            .iter()
+            .any(|(l, m)| *l == LogLevel::Warning && m.contains("dropped"))
+    );
     assert_eq!(user_name(&s), "MwBot");
     assert_eq!(s.info().unwrap()["logged_in"], json!(true));
 }
@@ -200,12 +243,22 @@ fn a_real_maxlag_error_is_retried_then_reported() {
     let log = Captured::attach(&s);
     let started = Instant::now();
     let e = userinfo(&s).unwrap_err();
-    assert!(started.elapsed() >= Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!((e.kind(), e.code()), (ErrorKind::Api, "maxlag"));
     assert_eq!(e.object()["retry_after"], json!(5));
     assert_eq!(e.object()["lag"], json!(-1));
     assert_eq!(log.exchanges().len(), 2);
-    assert_eq!(log.lines().iter().filter(|(l, _)| *l == LogLevel::Info).count(), 1);
+    assert_eq!(
+        log.lines()
+            .iter()
+            .filter(|(l, _)| *l == LogLevel::Info)
+            .count(),
+        1
+    );
 
     // A wait longer than max_retry_wait_ms fails at once.
     let s = session_with(json!({"maxlag": -2, "max_retry_wait_ms": 1000}));
@@ -247,7 +300,11 @@ fn many_sessions_in_parallel_are_independent() {
         .map(|i| {
             std::thread::spawn(move || {
                 let s = session();
-                let (credentials, name) = if i % 2 == 0 { (bot(), "MwBot") } else { (plain(), "MwPlain") };
+                let (credentials, name) = if i % 2 == 0 {
+                    (bot(), "MwBot")
+                } else {
+                    (plain(), "MwPlain")
+                };
                 s.login(&credentials).unwrap();
                 for _ in 0..3 {
                     assert_eq!(user_name(&s), name);
@@ -278,9 +335,14 @@ fn a_cold_login_is_two_requests_in_the_servers_log_with_no_secret() {
         .collect();
     assert_eq!(requests.len(), 2, "{new}");
     for secret in secrets() {
-        assert!(!after.contains(&secret), "a password is in the server's log");
+        assert!(
+            !after.contains(&secret),
+            "a password is in the server's log"
+        );
     }
-    let token_free = requests.iter().all(|l| !l.contains("token=") && !l.contains("lgpassword"));
+    let token_free = requests
+        .iter()
+        .all(|l| !l.contains("token=") && !l.contains("lgpassword"));
     assert!(token_free, "{requests:#?}");
     // The session's own requests after it: reading needs no extra request.
     let _ = ApiRequest::get(&[("action", "query")]);
@@ -291,7 +353,11 @@ fn log_lines_hold_no_secret() {
     let s = session();
     let log = Captured::attach(&s);
     s.login(&bot()).unwrap();
-    request(&s, json!({"params": {"action": "edit", "title": "Logged", "text": "x"}, "token": "csrf"})).unwrap();
+    request(
+        &s,
+        json!({"params": {"action": "edit", "title": "Logged", "text": "x"}, "token": "csrf"}),
+    )
+    .unwrap();
     expire_server_session(&s);
     userinfo(&s).unwrap();
     s.logout().unwrap();

@@ -18,11 +18,17 @@ pub fn api_url() -> String {
 }
 
 pub fn bot() -> Credentials {
-    Credentials::new(&env("MWAUTH_TEST_BOT_USER"), &env("MWAUTH_TEST_BOT_PASSWORD"))
+    Credentials::new(
+        &env("MWAUTH_TEST_BOT_USER"),
+        &env("MWAUTH_TEST_BOT_PASSWORD"),
+    )
 }
 
 pub fn plain() -> Credentials {
-    Credentials::new(&env("MWAUTH_TEST_PLAIN_USER"), &env("MWAUTH_TEST_PLAIN_PASSWORD"))
+    Credentials::new(
+        &env("MWAUTH_TEST_PLAIN_USER"),
+        &env("MWAUTH_TEST_PLAIN_PASSWORD"),
+    )
 }
 
 /// Every secret of the test wiki, for checks that none leaks.
@@ -84,7 +90,10 @@ impl Captured {
     }
 
     pub fn count(&self, needle: &str) -> usize {
-        self.lines().iter().filter(|(_, l)| l.contains(needle)).count()
+        self.lines()
+            .iter()
+            .filter(|(_, l)| l.contains(needle))
+            .count()
     }
 }
 
@@ -115,7 +124,10 @@ pub fn expire_server_session(session: &Session) {
         .filter(|c| c.name.ends_with("_session") || c.name.ends_with("_BPsession"))
         .map(|c| c.value.to_string())
         .collect();
-    assert!(!ids.is_empty(), "the session has no session cookie to expire");
+    assert!(
+        !ids.is_empty(),
+        "the session has no session cookie to expire"
+    );
     let status = std::process::Command::new("python3")
         .arg(env("MWAUTH_TEST_EXPIRE_SESSION"))
         .args(&ids)
