@@ -196,6 +196,7 @@ impl Session {
     /// `mw_clientlogin_fields`: what a login form must ask, and a login token kept for the next
     /// `clientlogin`. One request.
     pub fn clientlogin_fields(&self, format: MessageFormat) -> Result<Value> {
+        self.refuse_if_oauth("log in")?;
         let _exclusive = self.exclusive_gate()?;
         self.start_flow_session()?;
         let info = self.fetch_form(format)?;
@@ -204,6 +205,7 @@ impl Session {
 
     /// `mw_clientlogin`: the first step, with the form's fields.
     pub fn clientlogin(&self, request: &ClientLoginRequest) -> Result<Value> {
+        self.refuse_if_oauth("log in")?;
         self.config().check_credentials_may_be_sent()?;
         let _exclusive = self.exclusive_gate()?;
         self.start_flow_session()?;

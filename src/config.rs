@@ -2,9 +2,13 @@
 
 use crate::error::{Error, Result};
 use crate::json::{Fields, expect_object};
+use crate::login::Credentials;
+use crate::oauth::{OAuth, OAuth1Keys};
 use serde_json::Value;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use ureq::http::Uri;
+use zeroize::Zeroizing;
 
 /// What `assert` the library adds to the caller's requests once logged in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,18 +41,17 @@ pub struct Config {
     pub relogin: bool,
     pub allow_insecure_http: bool,
     pub max_response_bytes: u64,
+    /// Credentials to log in with when needed, and to log in again with.
+    pub bot_password: Option<Credentials>,
+    /// Where the session's cookies are kept between runs.
+    pub cookie_file: Option<PathBuf>,
+    /// An owner-only OAuth consumer that authorizes every request instead of a login.
+    pub oauth: Option<OAuth>,
 }
 
 /// Keys of the ABI's config table that a later release implements. `null` (their default) is
 /// accepted; any other value is `unsupported`.
-const NOT_YET_SUPPORTED: &[&str] = &[
-    "bot_password",
-    "cookie_file",
-    "ca_file",
-    "proxy",
-    "oauth2_token",
-    "oauth1",
-];
+const NOT_YET_SUPPORTED: &[&str] = &["ca_file", "proxy"];
 
 pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 3;
@@ -77,7 +80,7 @@ impl Config {
                 "config.user_agent must not contain control characters",
             ));
         }
-        let config = Config {
+        let mut config = Config {
             api,
             user_agent,
             timeout_ms: fields.positive_u64("timeout_ms", DEFAULT_TIMEOUT_MS)?,
@@ -99,7 +102,41 @@ impl Config {
             allow_insecure_http: fields.bool("allow_insecure_http", false)?,
             max_response_bytes: fields
                 .positive_u64("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)?,
+            bot_password: match fields.take_non_null("bot_password") {
+                None => None,
+                Some(value) => Some(Credentials::from_json_named(value, "config.bot_password")?),
+            },
+            cookie_file: match fields.optional_str("cookie_file")? {
+                None => None,
+                Some("") => return Err(fields.invalid("cookie_file", "is empty")),
+                Some(path) => Some(PathBuf::from(path)),
+            },
+            oauth: None,
         };
+        let oauth2 = fields.optional_str("oauth2_token")?;
+        let oauth1 = fields.take_non_null("oauth1");
+        config.oauth = match (oauth2, oauth1) {
+            (Some(_), Some(_)) => {
+                return Err(Error::argument(
+                    "invalid_value",
+                    "config.oauth2_token and config.oauth1 cannot both be set",
+                ));
+            }
+            (Some(""), None) => return Err(fields.invalid("oauth2_token", "is empty")),
+            (Some(token), None) => {
+                // The bearer token is a credential from the first request on.
+                config.check_credentials_may_be_sent()?;
+                Some(OAuth::Bearer(Zeroizing::new(token.to_string())))
+            }
+            (None, Some(keys)) => Some(OAuth::OAuth1(OAuth1Keys::from_json(keys)?)),
+            (None, None) => None,
+        };
+        if config.oauth.is_some() && config.bot_password.is_some() {
+            return Err(Error::argument(
+                "invalid_value",
+                "config.bot_password cannot be combined with OAuth: an OAuth session does not log in",
+            ));
+        }
         for key in NOT_YET_SUPPORTED {
             if fields.take_non_null(key).is_some() {
                 return Err(Error::argument(
@@ -266,7 +303,7 @@ mod tests {
             assert!(e.info().contains(named), "{value}: {}", e.info());
         }
         // null is the default of the keys not supported yet
-        Config::from_json(&json!({"api_url": "http://x/api.php", "cookie_file": null})).unwrap();
+        Config::from_json(&json!({"api_url": "http://x/api.php", "proxy": null})).unwrap();
     }
 
     #[test]

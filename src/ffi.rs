@@ -179,7 +179,7 @@ pub unsafe extern "C" fn mw_session_new(
         // SAFETY: config_json is NULL or a NUL-terminated string (the function's contract).
         let config = Config::from_json(&unsafe { json_arg(config_json, "config_json") }?)?;
         Ok(Box::new(mw_session {
-            session: Session::new(config),
+            session: Session::new(config)?,
         }))
     }));
     let error = match made {

@@ -34,6 +34,8 @@ pub struct HttpRequest<'a> {
     /// A form body for a POST.
     pub form_body: Option<&'a str>,
     pub cookie_header: Option<&'a str>,
+    /// An OAuth `Authorization` header.
+    pub authorization: Option<&'a str>,
     pub user_agent: &'a str,
     pub max_response_bytes: u64,
 }
@@ -82,6 +84,10 @@ pub fn exchange(agent: &Agent, request: &HttpRequest<'_>) -> Result<HttpResponse
         .header("Accept", "application/json");
     let builder = match request.cookie_header {
         Some(cookies) => builder.header("Cookie", cookies),
+        None => builder,
+    };
+    let builder = match request.authorization {
+        Some(authorization) => builder.header("Authorization", authorization),
         None => builder,
     };
     let result = match request.form_body {

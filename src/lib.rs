@@ -12,12 +12,14 @@
 
 pub mod clientlogin;
 pub mod config;
+pub mod cookie_file;
 pub mod cookies;
 pub mod error;
 pub mod ffi;
 mod http;
 mod json;
 pub mod login;
+pub mod oauth;
 pub mod params;
 mod response;
 pub mod session;

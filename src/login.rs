@@ -34,8 +34,14 @@ impl Credentials {
         }
     }
 
+    /// `mw_login`'s credentials object: `{"username", "password"}`.
     pub fn from_json(value: &Value) -> Result<Self> {
-        let mut fields = Fields::new(expect_object(value, "credentials")?, "credentials");
+        Self::from_json_named(value, "credentials")
+    }
+
+    /// The same, named `what` in error messages (`config.bot_password`).
+    pub fn from_json_named(value: &Value, what: &str) -> Result<Self> {
+        let mut fields = Fields::new(expect_object(value, what)?, what);
         let username = fields.required_str("username")?;
         let password = fields.required_str("password")?;
         fields.finish()?;
@@ -70,6 +76,7 @@ enum Attempt {
 impl Session {
     /// `mw_login`: logs in with a bot password (or, deprecated, a main-account password).
     pub fn login(&self, credentials: &Credentials) -> Result<Value> {
+        self.refuse_if_oauth("log in")?;
         self.config().check_credentials_may_be_sent()?;
         let _exclusive = self.exclusive_gate()?;
         match self.login_locked(credentials) {

@@ -8,10 +8,12 @@
 
 use crate::clientlogin::ClientLoginFlow;
 use crate::config::{Assert, Config};
+use crate::cookie_file;
 use crate::cookies::{CookieJar, Origin, StoredCookie, unix_now};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, AgentKey, HttpRequest};
 use crate::login::Credentials;
+use crate::oauth::OAuth;
 use crate::params::{ApiRequest, Method, form_encode, redacted};
 use crate::response::{Failure, interpret};
 use serde_json::{Map, Value, json};
@@ -40,6 +42,10 @@ pub type Logger = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 pub enum AuthKind {
     BotPassword,
     ClientLogin,
+    OAuth1,
+    OAuth2,
+    /// Resumed from a cookie file: whoever the cookies belong to.
+    Cookies,
 }
 
 impl AuthKind {
@@ -47,6 +53,9 @@ impl AuthKind {
         match self {
             AuthKind::BotPassword => "botpassword",
             AuthKind::ClientLogin => "clientlogin",
+            AuthKind::OAuth1 => "oauth1",
+            AuthKind::OAuth2 => "oauth2",
+            AuthKind::Cookies => "cookies",
         }
     }
 }
@@ -91,6 +100,20 @@ impl fmt::Debug for Session {
     }
 }
 
+fn check_folder_exists(path: &std::path::Path) -> Result<()> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if folder.is_some_and(|f| !f.is_dir()) {
+        return Err(Error::argument(
+            "invalid_value",
+            format!(
+                "config.cookie_file {}: its folder does not exist",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn poisoned<T>(_: T) -> Error {
     Error::internal(
         "poisoned",
@@ -99,27 +122,64 @@ fn poisoned<T>(_: T) -> Error {
 }
 
 impl Session {
-    pub fn new(config: Config) -> Self {
+    /// A session for `config`. Loads `cookie_file` when it exists (a file that cannot be parsed
+    /// is an error naming the line, and is left untouched). Makes no request.
+    pub fn new(config: Config) -> Result<Self> {
         let agent = http::shared_agent(&AgentKey {
             timeout_ms: config.timeout_ms,
         });
-        Session {
+        let mut identity = Identity {
+            logged_in: Some(false),
+            ..Identity::default()
+        };
+        let mut jar = CookieJar::new();
+        if let Some(path) = &config.cookie_file {
+            match cookie_file::load(path, unix_now())? {
+                Some(loaded) => jar = loaded,
+                None => check_folder_exists(path)?,
+            }
+        }
+        match &config.oauth {
+            Some(oauth) => {
+                identity = Identity {
+                    logged_in: None,
+                    auth: Some(match oauth {
+                        OAuth::Bearer(_) => AuthKind::OAuth2,
+                        OAuth::OAuth1(_) => AuthKind::OAuth1,
+                    }),
+                    asserting: config.assert != Assert::None,
+                    ..Identity::default()
+                }
+            }
+            // Only the wiki can tell whether the saved session is still alive.
+            None if cookie_file::holds_wiki_session(&jar) => {
+                identity = Identity {
+                    logged_in: None,
+                    auth: Some(AuthKind::Cookies),
+                    asserting: config.assert != Assert::None,
+                    ..Identity::default()
+                }
+            }
+            // Meant to be logged in from the first request: never let it read or edit anonymously.
+            None if config.bot_password.is_some() => {
+                identity.asserting = config.assert != Assert::None;
+            }
+            None => {}
+        }
+        Ok(Session {
+            state: Mutex::new(State {
+                jar,
+                generation: 0,
+                tokens: HashMap::new(),
+                identity,
+                credentials: config.bot_password.clone(),
+                flow: ClientLoginFlow::default(),
+            }),
             config,
             agent,
             gate: RwLock::new(()),
-            state: Mutex::new(State {
-                jar: CookieJar::new(),
-                generation: 0,
-                tokens: HashMap::new(),
-                identity: Identity {
-                    logged_in: Some(false),
-                    ..Identity::default()
-                },
-                credentials: None,
-                flow: ClientLoginFlow::default(),
-            }),
             logger: RwLock::new(None),
-        }
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -238,6 +298,12 @@ impl Session {
             }
             Method::Post => (self.config.api.url.as_str(), Some(encoded.as_str())),
         };
+        let authorization = match &self.config.oauth {
+            Some(oauth) => {
+                Some(oauth.authorization(method.as_str(), &self.config.api.url, params)?)
+            }
+            None => None,
+        };
         let started = Instant::now();
         let result = http::exchange(
             &self.agent,
@@ -246,6 +312,7 @@ impl Session {
                 url,
                 form_body,
                 cookie_header: cookie_header.as_deref().map(String::as_str),
+                authorization: authorization.as_deref().map(String::as_str),
                 user_agent: &self.config.user_agent,
                 max_response_bytes: self.config.max_response_bytes,
             },
@@ -279,12 +346,29 @@ impl Session {
             let mut state = self.state()?;
             if state.generation == generation {
                 let now = unix_now();
+                let mut changed = false;
                 for header in &response.set_cookies {
-                    state.jar.apply_set_cookie(header, &self.origin(), now);
+                    changed |= state.jar.apply_set_cookie(header, &self.origin(), now);
+                }
+                if changed {
+                    self.save_cookies(&state);
                 }
             }
         }
         interpret(&response)
+    }
+
+    /// Rewrites `cookie_file`, if the session has one. Called with the state locked, so that
+    /// writes happen in the order of the changes. A failure is logged, not fatal: the session
+    /// itself still works.
+    fn save_cookies(&self, state: &State) {
+        if let Some(path) = &self.config.cookie_file
+            && let Err(e) = cookie_file::save(path, &state.jar)
+        {
+            self.log(LogLevel::Warning, || {
+                format!("could not write the cookie file {}: {e}", path.display())
+            });
+        }
     }
 
     /// A token of `kind`, from the cache or fetched (and cached) now.
@@ -338,6 +422,7 @@ impl Session {
     /// Any Action API call, authenticated: the session's `assert`, tokens fetched and refreshed,
     /// and one re-login when the wiki has dropped the session.
     pub fn request(&self, request: &ApiRequest) -> Result<Value> {
+        self.login_if_needed()?;
         let mut relogin_tried = false;
         loop {
             let (generation, asserted, result) = {
@@ -421,6 +506,19 @@ impl Session {
         }
     }
 
+    /// A session configured with `bot_password` that is not logged in (and not resumed from a
+    /// cookie file) logs in before its first request; many threads doing so cause one login.
+    fn login_if_needed(&self) -> Result<()> {
+        let generation = {
+            let state = self.state()?;
+            if state.identity.logged_in != Some(false) || state.credentials.is_none() {
+                return Ok(());
+            }
+            state.generation
+        };
+        self.relogin(generation)
+    }
+
     /// Asks the wiki (without `assert`) whether this session is anonymous now.
     fn is_anonymous_now(&self) -> Result<bool> {
         let _shared = self.shared_gate()?;
@@ -450,7 +548,7 @@ impl Session {
             ));
         };
         self.log(LogLevel::Info, || {
-            format!("logging in again as {}", credentials.username())
+            format!("logging in as {}", credentials.username())
         });
         match self.login_locked(&credentials) {
             Ok(_) => Ok(()),
@@ -473,7 +571,23 @@ impl Session {
     /// Starts a new generation with a fresh wiki session: no cookies, no tokens, nobody logged in.
     /// The caller holds the gate exclusively.
     pub(crate) fn start_fresh_session(&self) -> Result<()> {
-        Self::reset_to_anonymous(&mut *self.state()?);
+        let mut state = self.state()?;
+        let had_cookies = !state.jar.is_empty();
+        Self::reset_to_anonymous(&mut state);
+        if had_cookies {
+            self.save_cookies(&state);
+        }
+        Ok(())
+    }
+
+    /// OAuth sessions are authorized request by request: there is nothing to log in or out of.
+    pub(crate) fn refuse_if_oauth(&self, what: &str) -> Result<()> {
+        if self.config.oauth.is_some() {
+            return Err(Error::state(
+                "oauth_session",
+                format!("an OAuth session cannot {what}: every request is already authorized"),
+            ));
+        }
         Ok(())
     }
 
@@ -529,6 +643,7 @@ impl Session {
     /// `POST action=logout` with a csrf token, then the session forgets its cookies, tokens and
     /// credentials, whatever the wiki answered.
     pub fn logout(&self) -> Result<Value> {
+        self.refuse_if_oauth("log out")?;
         let _exclusive = self.exclusive_gate()?;
         let result = self.request_once(
             &ApiRequest {
@@ -544,6 +659,7 @@ impl Session {
             Self::reset_to_anonymous(&mut state);
             state.identity.asserting = false;
             state.credentials = None;
+            self.save_cookies(&state);
         }
         self.log(LogLevel::Info, || "logged out".to_string());
         result.map(|_| json!({}))

@@ -325,7 +325,8 @@ fn a_cold_login_is_two_requests_in_the_servers_log_with_no_secret() {
     let before = std::fs::read_to_string(&log_path).unwrap_or_default();
     let s = Session::new(
         Config::from_json(&json!({"api_url": env("MWAUTH_TEST_QUIET_API_URL")})).unwrap(),
-    );
+    )
+    .unwrap();
     s.login(&bot()).unwrap();
     let after = std::fs::read_to_string(&log_path).unwrap();
     let new = &after[before.len()..];

@@ -16,7 +16,10 @@ fn step(s: &Session, fields: Value) -> mwauth::Result<Value> {
 }
 
 fn human() -> (String, String) {
-    (env("MWAUTH_TEST_HUMAN_USER"), env("MWAUTH_TEST_HUMAN_PASSWORD"))
+    (
+        env("MWAUTH_TEST_HUMAN_USER"),
+        env("MWAUTH_TEST_HUMAN_PASSWORD"),
+    )
 }
 
 #[test]
@@ -26,12 +29,17 @@ fn the_form_describes_username_and_password() {
     assert_eq!(form["fields"]["username"]["type"], "string");
     assert_eq!(form["fields"]["password"]["type"], "password");
     assert_eq!(form["fields"]["password"]["sensitive"], json!(true));
-    assert!(form["requests"].as_array().unwrap().iter().any(|r| r["id"]
-        .as_str()
-        .unwrap()
-        .ends_with("PasswordAuthenticationRequest")));
+    assert!(form["requests"].as_array().unwrap().iter().any(|r| {
+        r["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("PasswordAuthenticationRequest")
+    }));
     let raw = s.clientlogin_fields(MessageFormat::Raw).unwrap();
-    assert!(raw["fields"]["username"]["label"]["key"].is_string(), "{raw}");
+    assert!(
+        raw["fields"]["username"]["label"]["key"].is_string(),
+        "{raw}"
+    );
 }
 
 #[test]
@@ -55,7 +63,11 @@ fn a_password_login_passes_in_two_requests_and_the_session_works() {
     let s = session();
     let log = Captured::attach(&s);
     s.clientlogin_fields(MessageFormat::None).unwrap();
-    first_step(&s, json!({"username": user, "password": password, "rememberMe": false})).unwrap();
+    first_step(
+        &s,
+        json!({"username": user, "password": password, "rememberMe": false}),
+    )
+    .unwrap();
     assert_eq!(log.exchanges().len(), 2, "{:#?}", log.exchanges());
 }
 
@@ -63,7 +75,11 @@ fn a_password_login_passes_in_two_requests_and_the_session_works() {
 fn a_wrong_password_fails_with_the_form_to_try_again() {
     let (user, _) = human();
     let s = session();
-    let e = first_step(&s, json!({"username": user, "password": "not the password"})).unwrap_err();
+    let e = first_step(
+        &s,
+        json!({"username": user, "password": "not the password"}),
+    )
+    .unwrap_err();
     assert_eq!((e.kind(), e.code()), (ErrorKind::Login, "wrongpassword"));
     let out = e.to_json();
     assert_eq!(out["status"], "FAIL");

@@ -49,7 +49,7 @@ pub fn session_with(extra: Value) -> Session {
     for (k, v) in extra.as_object().expect("extra config is an object") {
         config[k] = v.clone();
     }
-    Session::new(Config::from_json(&config).expect("a valid config"))
+    Session::new(Config::from_json(&config).expect("a valid config")).expect("a session")
 }
 
 pub fn session() -> Session {

@@ -1,0 +1,278 @@
+//! The Netscape `cookies.txt` format, as curl (`-b`, `-c`) and Python's
+//! `http.cookiejar.MozillaCookieJar` read and write it, and its atomic rewrite.
+//!
+//! A line is `domain \t include_subdomains \t path \t secure \t expires \t name \t value`;
+//! `#HttpOnly_` before the domain marks an HttpOnly cookie. A session cookie is written with
+//! expires `0`, as curl writes it (curl refuses an empty field); an empty field, as Python
+//! writes it, is read as a session cookie too.
+
+use crate::cookies::{CookieJar, StoredCookie};
+use crate::error::{Error, Result};
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+const HEADER: &str =
+    "# Netscape HTTP Cookie File\n# Written by mwauth. Holds session secrets: keep it private.\n\n";
+const HTTP_ONLY_PREFIX: &str = "#HttpOnly_";
+
+/// Reads a cookie file into a jar, dropping expired cookies. `None` when the file does not exist.
+pub fn load(path: &Path, now: i64) -> Result<Option<CookieJar>> {
+    let text = match fs::read(path) {
+        Ok(bytes) => Zeroizing::new(bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::argument(
+                "invalid_value",
+                format!("config.cookie_file {} cannot be read: {e}", path.display()),
+            ));
+        }
+    };
+    let text = std::str::from_utf8(&text).map_err(|_| {
+        Error::argument(
+            "invalid_value",
+            format!("config.cookie_file {} is not UTF-8 text", path.display()),
+        )
+    })?;
+    let mut jar = CookieJar::new();
+    for (index, raw_line) in text.lines().enumerate() {
+        let bad = |why: &str| {
+            Error::argument(
+                "invalid_value",
+                format!(
+                    "config.cookie_file {} line {}: {why}; the file was left as it is",
+                    path.display(),
+                    index + 1
+                ),
+            )
+        };
+        let (line, http_only) = match raw_line.strip_prefix(HTTP_ONLY_PREFIX) {
+            Some(rest) => (rest, true),
+            None => (raw_line, false),
+        };
+        if line.trim().is_empty() || (!http_only && line.trim_start().starts_with(['#', '$'])) {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [
+            domain,
+            subdomains,
+            cookie_path,
+            secure,
+            expires,
+            name,
+            value,
+        ] = fields[..]
+        else {
+            return Err(bad(&format!(
+                "expected 7 tab-separated fields, found {}",
+                fields.len()
+            )));
+        };
+        let flag = |text: &str, what: &str| match text {
+            "TRUE" => Ok(true),
+            "FALSE" => Ok(false),
+            _ => Err(bad(&format!("{what} must be TRUE or FALSE"))),
+        };
+        let include_subdomains = flag(subdomains, "the second field")?;
+        let secure = flag(secure, "the fourth field")?;
+        let expires = match expires {
+            "" | "0" => None,
+            t => Some(
+                t.parse::<i64>()
+                    .map_err(|_| bad("the expiry must be a number of seconds"))?,
+            ),
+        };
+        if name.is_empty()
+            || domain.trim_start_matches('.').is_empty()
+            || !cookie_path.starts_with('/')
+        {
+            return Err(bad(
+                "a cookie needs a name, a domain and a path starting with /",
+            ));
+        }
+        jar.insert(
+            StoredCookie {
+                name: name.to_string(),
+                value: Zeroizing::new(value.to_string()),
+                domain: domain.trim_start_matches('.').to_ascii_lowercase(),
+                host_only: !include_subdomains,
+                path: cookie_path.to_string(),
+                secure,
+                http_only,
+                expires,
+            },
+            now,
+        );
+    }
+    Ok(Some(jar))
+}
+
+/// The file's text for a jar.
+fn render(jar: &CookieJar) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(String::from(HEADER));
+    for c in jar.cookies() {
+        let (domain, subdomains) = if c.host_only {
+            (c.domain.clone(), "FALSE")
+        } else {
+            (format!(".{}", c.domain), "TRUE")
+        };
+        let line = format!(
+            "{}{domain}\t{subdomains}\t{}\t{}\t{}\t{}\t",
+            if c.http_only { HTTP_ONLY_PREFIX } else { "" },
+            c.path,
+            if c.secure { "TRUE" } else { "FALSE" },
+            c.expires.unwrap_or(0),
+            c.name,
+        );
+        text.push_str(&line);
+        text.push_str(&c.value);
+        text.push('\n');
+    }
+    text
+}
+
+/// Rewrites the file atomically with mode 0600: a temporary file in the same folder, fsync,
+/// rename. A reader sees the old file or the new one, never half of one.
+pub fn save(path: &Path, jar: &CookieJar) -> io::Result<()> {
+    let text = render(jar);
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = folder.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temporary)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)?;
+        // The rename itself is durable once the folder is synced.
+        if let Ok(dir) = fs::File::open(&folder) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Whether a jar holds a wiki login: MediaWiki's session cookies.
+pub fn holds_wiki_session(jar: &CookieJar) -> bool {
+    jar.cookies().iter().any(|c| {
+        c.name.ends_with("_session") || c.name.ends_with("_BPsession") || c.name.ends_with("UserID")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cookies::Origin;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("mwauth-cookie-test-{}-{name}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        dir.join("cookies.txt")
+    }
+
+    #[test]
+    fn round_trip_keeps_every_attribute() {
+        let mut jar = CookieJar::new();
+        let origin = Origin {
+            https: true,
+            host: "wiki.example.org",
+            path: "/w/api.php",
+        };
+        jar.apply_set_cookie("wiki_session=abc; path=/; HttpOnly", &origin, NOW);
+        jar.apply_set_cookie("wikiUserID=3; Max-Age=100; path=/w; Secure", &origin, NOW);
+        jar.apply_set_cookie("shared=x; Domain=example.org; path=/", &origin, NOW);
+        let path = temp_path("round");
+        save(&path, &jar).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# Netscape HTTP Cookie File\n"));
+        assert!(
+            text.contains("#HttpOnly_wiki.example.org\tFALSE\t/\tFALSE\t0\twiki_session\tabc\n"),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            "wiki.example.org\tFALSE\t/w\tTRUE\t{}\twikiUserID\t3\n",
+            NOW + 100
+        )));
+        assert!(text.contains(".example.org\tTRUE\t/\tFALSE\t0\tshared\tx\n"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let back = load(&path, NOW).unwrap().unwrap();
+        assert_eq!(
+            &*back.header_for(&origin, NOW).unwrap(),
+            &*jar.header_for(&origin, NOW).unwrap()
+        );
+        assert!(holds_wiki_session(&back));
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn python_and_curl_forms_load_and_expired_cookies_drop() {
+        let path = temp_path("forms");
+        fs::write(
+            &path,
+            "# Netscape HTTP Cookie File\n\n# a comment\n127.0.0.1\tFALSE\t/\tFALSE\t\tpy\t1\n\
+             127.0.0.1\tFALSE\t/\tFALSE\t100\told\t2\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tcurl\t3\n",
+        )
+        .unwrap();
+        let jar = load(&path, NOW).unwrap().unwrap();
+        let names: Vec<&str> = jar.cookies().iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["py", "curl"]);
+        assert!(!holds_wiki_session(&jar));
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_bad_file_names_its_line() {
+        let path = temp_path("bad");
+        for (text, line) in [
+            (
+                "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\n",
+                "line 2",
+            ),
+            (
+                "# Netscape HTTP Cookie File\n\n127.0.0.1\tMAYBE\t/\tFALSE\t0\ta\tb\n",
+                "line 3",
+            ),
+            ("127.0.0.1\tFALSE\t/\tFALSE\tsoon\ta\tb\n", "line 1"),
+        ] {
+            fs::write(&path, text).unwrap();
+            let e = load(&path, NOW).unwrap_err();
+            assert_eq!(e.code(), "invalid_value");
+            assert!(e.info().contains(line), "{}", e.info());
+            assert_eq!(
+                fs::read_to_string(&path).unwrap(),
+                text,
+                "the file is left as it was"
+            );
+        }
+        assert!(
+            load(&path.with_file_name("missing.txt"), NOW)
+                .unwrap()
+                .is_none()
+        );
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+}
