@@ -290,9 +290,34 @@ mod tests {
                 "relogin",
             ),
             (
-                json!({"api_url": "http://x/api.php", "cookie_file": "/tmp/c"}),
+                json!({"api_url": "http://x/api.php", "proxy": "http://p:3128"}),
                 "unsupported",
+                "proxy",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "bot_password": {"username": "a"}}),
+                "missing_field",
+                "bot_password.password",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "cookie_file": 3}),
+                "wrong_type",
                 "cookie_file",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "oauth2_token": "t"}),
+                "insecure_http",
+                "http",
+            ),
+            (
+                json!({"api_url": "https://x/api.php", "oauth2_token": "t", "oauth1": {}}),
+                "invalid_value",
+                "oauth1",
+            ),
+            (
+                json!({"api_url": "https://x/api.php", "oauth1": {"consumer_key": "k"}}),
+                "missing_field",
+                "oauth1.consumer_secret",
             ),
             (json!([1]), "wrong_type", "config"),
         ];
