@@ -14,27 +14,29 @@ DEBUG    := target/debug
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -g
 VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
-EXAMPLE  := bindings/c/examples/bin/botlogin
-C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/botlogin
+EXAMPLES := bindings/c/examples/bin/botlogin bindings/c/examples/bin/clientlogin
+C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/resume tests/c/bin/botlogin \
+            tests/c/bin/clientlogin
 
 .PHONY: all release demo test test-in-wiki c-tests lint header install clean
 
-all: $(EXAMPLE)
+all: $(EXAMPLES)
 
 # The release library, with the SONAME link beside it so linked programs run from the tree.
 release:
 	$(CARGO) build --release --lib
 	ln -sf libmwauth.so $(RELEASE)/libmwauth.so.$(MAJOR)
 
-$(EXAMPLE): bindings/c/examples/botlogin.c include/mwauth.h release
+# The interactive clientlogin example parses JSON with cJSON (Debian: libcjson-dev).
+bindings/c/examples/bin/%: bindings/c/examples/%.c include/mwauth.h release
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lmwauth
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lmwauth -lcjson
 
 # The main job: log a bot in and print its userinfo. Uses MWAUTH_API_URL, MWAUTH_USERNAME and
 # MWAUTH_PASSWORD when MWAUTH_API_URL is set; otherwise starts the local test wiki for the run.
-demo: $(EXAMPLE)
-	@if [ -n "$$MWAUTH_API_URL" ]; then ./$(EXAMPLE); \
-	else tests/wiki/with-wiki.sh ./$(EXAMPLE); fi
+demo: $(EXAMPLES)
+	@if [ -n "$$MWAUTH_API_URL" ]; then bindings/c/examples/bin/botlogin; \
+	else tests/wiki/with-wiki.sh bindings/c/examples/bin/botlogin; fi
 
 # Every test: Rust unit and integration tests, C tests (also under valgrind), against a real
 # MediaWiki that tests/wiki/with-wiki.sh installs, starts and stops.
@@ -50,8 +52,13 @@ test-in-wiki:
 	tests/c/bin/abi_args
 	tests/c/bin/wiki_login
 	tests/c/bin/botlogin
+	tests/c/run-examples.sh
+	rm -f "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
+	tests/c/bin/resume login "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
+	tests/c/bin/resume resume "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
 	$(VALGRIND) tests/c/bin/abi_args
 	$(VALGRIND) tests/c/bin/wiki_login
+	$(VALGRIND) tests/c/bin/resume resume "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
 
 c-tests: $(C_TESTS)
 
@@ -59,9 +66,10 @@ tests/c/bin/%: tests/c/%.c tests/c/check.h include/mwauth.h $(DEBUG)/libmwauth.s
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth -lpthread
 
-tests/c/bin/botlogin: bindings/c/examples/botlogin.c include/mwauth.h $(DEBUG)/libmwauth.so
+# The examples again, against the debug library the tests build anyway.
+tests/c/bin/botlogin tests/c/bin/clientlogin: tests/c/bin/%: bindings/c/examples/%.c include/mwauth.h $(DEBUG)/libmwauth.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth -lcjson
 
 lint:
 	$(CARGO) fmt --check

@@ -27,9 +27,13 @@ pub enum ErrorKind {
     Internal = 99,
 }
 
-/// A failure with the JSON the C ABI hands back for it.
+/// A failure with the JSON the C ABI hands back for it. Boxed, so that `Result`s stay small on
+/// the happy path.
 #[derive(Clone, PartialEq)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Clone, PartialEq)]
+struct Inner {
     kind: ErrorKind,
     /// The `"error"` object: `code`, `info`, and whatever else is known (`http_status`,
     /// `retry_after`, MediaWiki's own members).
@@ -45,11 +49,11 @@ impl Error {
         let mut object = Map::new();
         object.insert("code".into(), code.into());
         object.insert("info".into(), Value::String(info.into()));
-        Error {
+        Error(Box::new(Inner {
             kind,
             object,
             output: Map::new(),
-        }
+        }))
     }
 
     /// An error whose object the wiki wrote; `code` and `info` are made sure of.
@@ -60,11 +64,11 @@ impl Error {
         if !object.get("info").is_some_and(Value::is_string) {
             object.insert("info".into(), "The wiki gave no description.".into());
         }
-        Error {
+        Error(Box::new(Inner {
             kind,
             object,
             output: Map::new(),
-        }
+        }))
     }
 
     pub fn argument(code: &str, info: impl Into<String>) -> Self {
@@ -81,29 +85,31 @@ impl Error {
 
     /// Adds a member to the `"error"` object.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.object.insert(key.into(), value.into());
+        self.0.object.insert(key.into(), value.into());
         self
     }
 
     /// Adds the members of `output` beside `"error"` in the output object.
     pub fn with_output(mut self, output: Map<String, Value>) -> Self {
-        self.output = output;
+        self.0.output = output;
         self
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     pub fn code(&self) -> &str {
-        self.object
+        self.0
+            .object
             .get("code")
             .and_then(Value::as_str)
             .unwrap_or("")
     }
 
     pub fn info(&self) -> &str {
-        self.object
+        self.0
+            .object
             .get("info")
             .and_then(Value::as_str)
             .unwrap_or("")
@@ -111,27 +117,32 @@ impl Error {
 
     /// The `"error"` object.
     pub fn object(&self) -> &Map<String, Value> {
-        &self.object
+        &self.0.object
     }
 
     /// The output object the C ABI returns: `{"error": {...}}` plus any other members.
     pub fn to_json(&self) -> Value {
-        let mut out = self.output.clone();
-        out.insert("error".into(), Value::Object(self.object.clone()));
+        let mut out = self.0.output.clone();
+        out.insert("error".into(), Value::Object(self.0.object.clone()));
         Value::Object(out)
     }
 
     /// The same with `"result"` (the `mw_result` value), as `mw_session_new` reports failures.
     pub fn to_json_with_result(&self) -> Value {
         let mut out = self.to_json();
-        out["result"] = json!(self.kind as i32);
+        out["result"] = json!(self.0.kind as i32);
         out
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}: {}", self.kind, Value::Object(self.object.clone()))
+        write!(
+            f,
+            "{:?}: {}",
+            self.0.kind,
+            Value::Object(self.0.object.clone())
+        )
     }
 }
 

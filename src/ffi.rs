@@ -160,8 +160,34 @@ pub extern "C" fn mw_version() -> *const c_char {
     VERSION_C.as_ptr()
 }
 
-/// Creates a session from a JSON config object (only "api_url" is required; see the config
-/// table in the ABI reference). Makes no network request.
+/// Creates a session from a JSON config object. Makes no network request. Keys (only "api_url"
+/// is required; an unknown key is MW_ERR_ARGUMENT "unknown_key"):
+///
+///   api_url             string: the wiki's api.php URL, http or https
+///   user_agent          string: sent as User-Agent, with " mwauth/VERSION" appended
+///   timeout_ms          integer, 30000: per HTTP request, connect to last byte
+///   maxlag              integer or null: sent as maxlag on every request
+///   max_retries         integer, 3: retries after maxlag errors and HTTP 429/503, waiting what
+///                       Retry-After says (1 s, 2 s, 4 s, ... without one)
+///   max_retry_wait_ms   integer, 120000: the longest single wait; a longer one fails at once
+///                       with "retry_after" in the error
+///   assert              "user" (default), "bot" or "none": sent on the caller's requests once
+///                       logged in (a caller's own assert parameter wins)
+///   relogin             boolean, true: when the wiki has dropped the session, log in again with
+///                       the stored credentials (last mw_login, or bot_password) and retry once
+///   bot_password        {"username", "password"} or null: logs in before the first request and
+///                       for every re-login; never echoed back
+///   cookie_file         string or null: a Netscape cookies.txt file (as curl -b/-c and Python's
+///                       MozillaCookieJar read it), loaded here when it exists and rewritten
+///                       atomically with mode 0600 whenever the cookies change; a session resumed
+///                       from it reports "auth": "cookies" and makes no request of its own
+///   allow_insecure_http boolean, false: allow credentials over plain http to a host that is not
+///                       loopback
+///   max_response_bytes  integer, 67108864: larger bodies fail with MW_ERR_HTTP "too_large"
+///   oauth2_token        string or null: an owner-only OAuth 2 token (Authorization: Bearer)
+///   oauth1              {consumer_key, consumer_secret, access_token, access_secret} or null:
+///                       every request signed with OAuth 1.0a HMAC-SHA1
+///   ca_file, proxy      not supported by this release (MW_ERR_ARGUMENT "unsupported" unless null)
 ///
 /// Returns the new session, or NULL on failure. When `error_json` is not NULL it is always set:
 /// to NULL on success, or to {"error": {"code", "info"}, "result": N} on failure, where N is the

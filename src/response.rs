@@ -31,7 +31,9 @@ pub fn interpret(response: &HttpResponse) -> Result<Map<String, Value>, Failure>
     let parsed = serde_json::from_slice::<Value>(&response.body).ok();
     if let Some(Value::Object(object)) = parsed {
         if let Some(error) = api_error(&object) {
-            let retryable = error.code() == "maxlag";
+            // A proxy or an extension may answer 429/503 with an API error body: still "come back
+            // later", as the status says.
+            let retryable = error.code() == "maxlag" || matches!(response.status, 429 | 503);
             let mut error = error;
             if response.status >= 400 {
                 error = error.with("http_status", response.status);
@@ -157,6 +159,15 @@ mod tests {
         let f = interpret(&response(405, body, None)).unwrap_err();
         assert_eq!(f.error.kind(), ErrorKind::Api);
         assert_eq!(f.error.object()["http_status"], json!(405));
+    }
+
+    #[test]
+    fn an_api_error_sent_with_503_is_retryable() {
+        let body = r#"{"error":{"code":"readonly","info":"The wiki is in read-only mode."}}"#;
+        let f = interpret(&response(503, body, Some("3"))).unwrap_err();
+        assert!(f.retryable);
+        assert_eq!(f.retry_after, Some(3));
+        assert_eq!(f.error.kind(), ErrorKind::Api);
     }
 
     #[test]
