@@ -152,7 +152,10 @@ const char *mw_version(void);
  *   oauth2_token        string or null: an owner-only OAuth 2 token (Authorization: Bearer)
  *   oauth1              {consumer_key, consumer_secret, access_token, access_secret} or null:
  *                       every request signed with OAuth 1.0a HMAC-SHA1
- *   ca_file, proxy      not supported by this release (MW_ERR_ARGUMENT "unsupported" unless null)
+ *   ca_file             string or null: PEM root certificates trusted besides the built-in ones
+ *   proxy               string or null: an http(s) or socks proxy URL; null: the environment's
+ *                       HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, as curl does; "none": no
+ *                       proxy
  *
  * Returns the new session, or NULL on failure. When `error_json` is not NULL it is always set:
  * to NULL on success, or to {"error": {"code", "info"}, "result": N} on failure, where N is the

@@ -47,11 +47,21 @@ pub struct Config {
     pub cookie_file: Option<PathBuf>,
     /// An owner-only OAuth consumer that authorizes every request instead of a login.
     pub oauth: Option<OAuth>,
+    /// PEM root certificates trusted in addition to the built-in ones.
+    pub ca_file: Option<PathBuf>,
+    pub proxy: ProxySetting,
 }
 
-/// Keys of the ABI's config table that a later release implements. `null` (their default) is
-/// accepted; any other value is `unsupported`.
-const NOT_YET_SUPPORTED: &[&str] = &["ca_file", "proxy"];
+/// Which proxy carries the session's requests.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ProxySetting {
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` from the environment, as curl does.
+    Environment,
+    /// No proxy at all.
+    Off,
+    /// This proxy URL (http, https, socks4, socks5).
+    Url(String),
+}
 
 pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 3;
@@ -112,6 +122,24 @@ impl Config {
                 Some(path) => Some(PathBuf::from(path)),
             },
             oauth: None,
+            ca_file: match fields.optional_str("ca_file")? {
+                None => None,
+                Some("") => return Err(fields.invalid("ca_file", "is empty")),
+                Some(path) => Some(PathBuf::from(path)),
+            },
+            proxy: match fields.optional_str("proxy")? {
+                None => ProxySetting::Environment,
+                Some("none") => ProxySetting::Off,
+                Some(url) => {
+                    if ureq::Proxy::new(url).is_err() {
+                        return Err(fields.invalid(
+                            "proxy",
+                            "must be a proxy URL (http, https, socks4 or socks5) or \"none\"",
+                        ));
+                    }
+                    ProxySetting::Url(url.to_string())
+                }
+            },
         };
         let oauth2 = fields.optional_str("oauth2_token")?;
         let oauth1 = fields.take_non_null("oauth1");
@@ -136,14 +164,6 @@ impl Config {
                 "invalid_value",
                 "config.bot_password cannot be combined with OAuth: an OAuth session does not log in",
             ));
-        }
-        for key in NOT_YET_SUPPORTED {
-            if fields.take_non_null(key).is_some() {
-                return Err(Error::argument(
-                    "unsupported",
-                    format!("config.{key} is not supported by mwauth {}", crate::VERSION),
-                ));
-            }
         }
         fields.finish()?;
         Ok(config)
@@ -290,9 +310,14 @@ mod tests {
                 "relogin",
             ),
             (
-                json!({"api_url": "http://x/api.php", "proxy": "http://p:3128"}),
-                "unsupported",
+                json!({"api_url": "http://x/api.php", "proxy": "gopher://p:3128"}),
+                "invalid_value",
                 "proxy",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "ca_file": ""}),
+                "invalid_value",
+                "ca_file",
             ),
             (
                 json!({"api_url": "http://x/api.php", "bot_password": {"username": "a"}}),
@@ -327,8 +352,11 @@ mod tests {
             assert_eq!(e.code(), code, "{value}");
             assert!(e.info().contains(named), "{value}: {}", e.info());
         }
-        // null is the default of the keys not supported yet
-        Config::from_json(&json!({"api_url": "http://x/api.php", "proxy": null})).unwrap();
+        let c = Config::from_json(&json!({"api_url": "http://x/api.php", "proxy": null})).unwrap();
+        assert_eq!(c.proxy, ProxySetting::Environment);
+        let c =
+            Config::from_json(&json!({"api_url": "http://x/api.php", "proxy": "none"})).unwrap();
+        assert_eq!(c.proxy, ProxySetting::Off);
     }
 
     #[test]

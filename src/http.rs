@@ -5,6 +5,7 @@
 //! has its own jar, see `cookies`), and neither are error statuses: MediaWiki sends `Retry-After`
 //! with 503/429 and API errors with non-2xx statuses, so every status comes back as a response.
 
+use crate::config::ProxySetting;
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::HashMap;
 use std::io;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use ureq::Agent;
 use ureq::config::Config as AgentConfig;
 use ureq::http::Uri;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, parse_pem};
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
@@ -44,6 +46,33 @@ pub struct HttpRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AgentKey {
     pub timeout_ms: u64,
+    pub proxy: ProxySetting,
+    /// PEM text of root certificates trusted besides the built-in ones (`ca_file`).
+    pub extra_roots_pem: Option<Vec<u8>>,
+}
+
+/// The certificates of a PEM text; an error names `what` when there are none or one is broken.
+pub fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<Certificate<'static>>> {
+    let mut certificates = Vec::new();
+    for item in parse_pem(pem) {
+        match item {
+            Ok(PemItem::Certificate(c)) => certificates.push(c.to_owned()),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::argument(
+                    "invalid_value",
+                    format!("{what} holds a broken PEM section: {e}"),
+                ));
+            }
+        }
+    }
+    if certificates.is_empty() {
+        return Err(Error::argument(
+            "invalid_value",
+            format!("{what} holds no PEM certificate"),
+        ));
+    }
+    Ok(certificates)
 }
 
 /// The agent for `key`, built on first use and shared from then on.
@@ -61,12 +90,32 @@ pub fn shared_agent(key: &AgentKey) -> Agent {
 }
 
 fn build_agent(key: &AgentKey) -> Agent {
-    let config = AgentConfig::builder()
+    let mut builder = AgentConfig::builder()
         .http_status_as_error(false)
         // An API URL does not redirect; following one could carry a POST body elsewhere.
         .max_redirects(0)
-        .timeout_global(Some(Duration::from_millis(key.timeout_ms)))
-        .build();
+        .timeout_global(Some(Duration::from_millis(key.timeout_ms)));
+    builder = match &key.proxy {
+        // ureq's default already reads HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY.
+        ProxySetting::Environment => builder,
+        ProxySetting::Off => builder.proxy(None),
+        // Checked when the config was read.
+        ProxySetting::Url(url) => builder.proxy(ureq::Proxy::new(url).ok()),
+    };
+    if let Some(pem) = &key.extra_roots_pem {
+        // RootCerts::Specific replaces the built-in roots: give it both.
+        let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()))
+            .collect();
+        roots.extend(parse_certificates(pem, "ca_file").unwrap_or_default());
+        builder = builder.tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::from(roots))
+                .build(),
+        );
+    }
+    let config = builder.build();
     Agent::with_parts(
         config,
         DefaultConnector::default(),
@@ -157,6 +206,13 @@ fn transport_error(error: ureq::Error) -> Error {
             "too_large",
             format!("the response body is larger than max_response_bytes ({limit} bytes)"),
         ),
+        // rustls reports a failed handshake (an unknown issuer, a bad name) as an io::Error.
+        ureq::Error::Io(e)
+            if e.get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            transport("tls", format!("TLS failed: {e}"))
+        }
         ureq::Error::Io(e) => match e.kind() {
             io::ErrorKind::ConnectionRefused
             | io::ErrorKind::HostUnreachable

@@ -125,8 +125,23 @@ impl Session {
     /// A session for `config`. Loads `cookie_file` when it exists (a file that cannot be parsed
     /// is an error naming the line, and is left untouched). Makes no request.
     pub fn new(config: Config) -> Result<Self> {
+        let extra_roots_pem = match &config.ca_file {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    Error::argument(
+                        "invalid_value",
+                        format!("config.ca_file {} cannot be read: {e}", path.display()),
+                    )
+                })?;
+                http::parse_certificates(&pem, &format!("config.ca_file {}", path.display()))?;
+                Some(pem)
+            }
+        };
         let agent = http::shared_agent(&AgentKey {
             timeout_ms: config.timeout_ms,
+            proxy: config.proxy.clone(),
+            extra_roots_pem,
         });
         let mut identity = Identity {
             logged_in: Some(false),
