@@ -78,8 +78,12 @@ pub(crate) struct State {
     pub(crate) generation: u64,
     tokens: HashMap<String, Zeroizing<String>>,
     pub(crate) identity: Identity,
-    /// What re-logins use: the credentials of the last successful `login`.
+    /// What re-logins use: the credentials of the last successful `login`, or `bot_password`.
     credentials: Option<Credentials>,
+    /// `bot_password` is to log in before the next request: set for a new session that is not
+    /// resumed from a cookie file, cleared by any login or logout. A re-login, by contrast,
+    /// happens only when the wiki says the session is gone, and only with `relogin`.
+    login_pending: bool,
     /// The clientlogin flow in progress, if any.
     pub(crate) flow: ClientLoginFlow,
 }
@@ -186,8 +190,9 @@ impl Session {
                 jar,
                 generation: 0,
                 tokens: HashMap::new(),
-                identity,
                 credentials: config.bot_password.clone(),
+                login_pending: config.bot_password.is_some() && identity.logged_in == Some(false),
+                identity,
                 flow: ClientLoginFlow::default(),
             }),
             config,
@@ -521,12 +526,13 @@ impl Session {
         }
     }
 
-    /// A session configured with `bot_password` that is not logged in (and not resumed from a
-    /// cookie file) logs in before its first request; many threads doing so cause one login.
+    /// A new session configured with `bot_password` (not resumed from a cookie file) logs in
+    /// before its first request; many threads doing so cause one login. A login that failed for
+    /// want of an answer is tried again with the next request.
     fn login_if_needed(&self) -> Result<()> {
         let generation = {
             let state = self.state()?;
-            if state.identity.logged_in != Some(false) || state.credentials.is_none() {
+            if !state.login_pending || state.credentials.is_none() {
                 return Ok(());
             }
             state.generation
@@ -576,7 +582,9 @@ impl Session {
                             error.code()
                         )
                     });
-                    self.state()?.credentials = None;
+                    let mut state = self.state()?;
+                    state.credentials = None;
+                    state.login_pending = false;
                 }
                 Err(error)
             }
@@ -641,6 +649,7 @@ impl Session {
             asserting: self.config.assert != Assert::None,
         };
         state.credentials = credentials.cloned();
+        state.login_pending = false;
         Ok(())
     }
 
@@ -652,6 +661,7 @@ impl Session {
             ..Identity::default()
         };
         state.credentials = None;
+        state.login_pending = false;
         Ok(())
     }
 
@@ -674,6 +684,7 @@ impl Session {
             Self::reset_to_anonymous(&mut state);
             state.identity.asserting = false;
             state.credentials = None;
+            state.login_pending = false;
             self.save_cookies(&state);
         }
         self.log(LogLevel::Info, || "logged out".to_string());
