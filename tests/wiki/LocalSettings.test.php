@@ -3,8 +3,12 @@
 // LocalSettings.php with maintenance/install.php and appends a `require` of this
 // file, so everything here overrides what the installer wrote.
 //
-// Put what later tests need here (extensions such as OATHAuth or ConfirmEdit,
-// a test-only extension, ...). $mwauthTestWikiDir is the wiki's temporary folder.
+// with-wiki.sh sets these before the require (all per run except the captcha):
+//   $mwauthTestWikiDir                    the wiki's temporary folder
+//   $mwauthTestCaptchaQuestion, ...Answer QuestyCaptcha's only question
+//   $mwauthTestCaptchaUsers               users whose failed logins count for the captcha
+//   $mwauthTestRedirectCode, $mwauthTestUnlinkedCode  codes of the test identity provider
+//   $mwauthTestIdpUrl                     its URL
 
 if ( !defined( 'MEDIAWIKI' ) ) {
 	exit;
@@ -15,15 +19,23 @@ if ( !defined( 'MEDIAWIKI' ) ) {
 // deletes them to simulate an expired session.
 $wgSessionCacheType = CACHE_DB;
 
-// No shared main cache: the installer picks CACHE_ACCEL (APCu), which is per server
-// process, so the two servers (and the maintenance scripts) would see stale data
-// from one another. CACHE_NONE is the reliable choice with several processes.
-$wgMainCacheType = CACHE_NONE;
+// The main cache in the DB (table `objectcache` of wikicache.sqlite, like the sessions).
+// Not the installer's CACHE_ACCEL (APCu): that is per server process, so the two servers
+// (and the maintenance scripts) would see stale data from one another. Not CACHE_NONE
+// either: ConfirmEdit keeps its bad-login counters there (ObjectCache::getLocalClusterInstance),
+// and with CACHE_NONE they would never count. (Rate limits and the message and parser caches
+// were already in the DB: CACHE_ANYTHING falls back to CACHE_DB. OATHAuth's used-code
+// record is in the main stash, also CACHE_DB.)
+$wgMainCacheType = CACHE_DB;
 
 // Failed logins must not lock the test users out.
 $wgPasswordAttemptThrottle = [];
 
 $wgEnableBotPasswords = true;
+
+// Cheaper password hashes (pbkdf2 with 1000 rounds instead of 30000: about 1 ms instead of
+// 37 ms per hash). Every user creation and every password or bot-password login hashes once.
+$wgPasswordConfig['pbkdf2']['cost'] = '1000';
 
 // API errors carry the exception text and a trace.
 $wgShowExceptionDetails = true;
@@ -33,4 +45,38 @@ $wgShowExceptionDetails = true;
 if ( PHP_SAPI === 'cli-server' ) {
 	$wgServer = WebRequest::detectServer( false );
 	$wgCanonicalServer = $wgServer;
+}
+
+// --- Two-factor authentication (OATHAuth, TOTP) -------------------------------------
+// Its table oathauth_users is created by tests/wiki/setup-wiki.php, which also enables
+// TOTP for the MwTwoFactor* users. Defaults kept: codes of +-4 windows of 30 s accepted,
+// each window at most once per user; rate limit badoath 10 wrong codes per 60 s per user.
+wfLoadExtension( 'OATHAuth' );
+
+// --- Captcha (ConfirmEdit, QuestyCaptcha) ---------------------------------------------
+wfLoadExtensions( [ 'ConfirmEdit', 'ConfirmEdit/QuestyCaptcha' ] );
+// QuestyCaptcha, except that only the users in $wgMwauthTestAuthCaptchaUsers count toward
+// the per-user bad-login captcha (tests/wiki/extensions/MwauthTestAuth/includes/ScopedQuestyCaptcha.php).
+$wgCaptchaClass = 'MediaWiki\Extension\MwauthTestAuth\ScopedQuestyCaptcha';
+$wgMwauthTestAuthCaptchaUsers = $mwauthTestCaptchaUsers ?? [];
+$wgCaptchaQuestions = [ ( $mwauthTestCaptchaQuestion ?? 'mwauth?' ) => ( $mwauthTestCaptchaAnswer ?? 'mwauth' ) ];
+// Per IP: off. Everything comes from 127.0.0.1, so 3 failures anywhere would put a captcha
+// on every login of every user.
+$wgCaptchaTriggers['badlogin'] = false;
+// Per user: ONE failed login (wrong password, or a missing/wrong captcha once triggered) of
+// one of those users makes its next logins need a captcha, until a PASS or 600 s.
+$wgCaptchaTriggers['badloginperuser'] = true;
+$wgCaptchaBadLoginPerUserAttempts = 1;
+// Other triggers as ConfirmEdit ships them (createaccount, addurl on; edit, create off).
+// Wrong captchas are rate limited (15 per 60 s per IP, silently failing every captcha as
+// wrongpassword beyond that): too low for tests that all run from 127.0.0.1.
+$wgRateLimits['badcaptcha'] = [ 'ip' => [ 1000, 60 ], 'newbie' => [ 1000, 60 ], 'user' => [ 1000, 60 ] ];
+
+// --- The test-only REDIRECT/RESTART provider ------------------------------------------
+wfLoadExtension( 'MwauthTestAuth', __DIR__ . '/extensions/MwauthTestAuth/extension.json' );
+$wgMwauthTestAuthLinkedCode = $mwauthTestRedirectCode ?? null;
+$wgMwauthTestAuthLinkedUser = 'MwRedirectUser';
+$wgMwauthTestAuthUnlinkedCode = $mwauthTestUnlinkedCode ?? null;
+if ( isset( $mwauthTestIdpUrl ) ) {
+	$wgMwauthTestAuthIdpUrl = $mwauthTestIdpUrl;
 }

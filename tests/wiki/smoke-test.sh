@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Checks the test wiki itself with curl (no mwauth code involved):
 #   tests/wiki/with-wiki.sh tests/wiki/smoke-test.sh
+# MWAUTH_SMOKE_VERBOSE=1 also prints each authmanagerinfo and clientlogin answer.
+# Uses the third of each kind of user (MwTwoFactor3, MwCaptcha3), so a run next to tests
+# (MWAUTH_TEST_KEEP=1 ... bash) only disturbs those.
 set -euo pipefail
 
 : "${MWAUTH_TEST_API_URL:?run under tests/wiki/with-wiki.sh}"
@@ -89,6 +92,150 @@ n=$(grep -c '\]: \(GET\|POST\) /api.php' "$MWAUTH_TEST_QUIET_LOG" || true)
 # the main account
 r=$(login "$T/human.jar" "$MWAUTH_TEST_HUMAN_USER" "$MWAUTH_TEST_HUMAN_PASSWORD")
 [ "$r" = Success ] && ok "action=login main account $MWAUTH_TEST_HUMAN_USER" || bad "human login: $(cat "$T/login.json")"
+
+# --- action=clientlogin: two-factor, captcha, REDIRECT, RESTART ---------------------------
+# MWAUTH_SMOKE_VERBOSE=1 prints each authmanagerinfo/clientlogin answer.
+show() { if [ "${MWAUTH_SMOKE_VERBOSE:-}" = 1 ]; then printf '     %s\n' "$(cat "$1")"; fi; }
+RETURN_URL=http://127.0.0.1/mwauth-return
+prepare() { # JAR: one GET for the login token and the form (-> $T/ami.json, token -> JAR.token)
+	get "$1" 'action=query&meta=tokens%7Cauthmanagerinfo&type=login&amirequestsfor=login&amimergerequestfields=1' >"$T/ami.json"
+	show "$T/ami.json"
+	json "$T/ami.json" 'j["query"]["tokens"]["logintoken"]' >"$1.token"
+}
+cl() { # JAR [curl args]: POST action=clientlogin (merged fields) with JAR's login token -> $T/cl.json
+	local jar=$1; shift
+	post "$jar" -d action=clientlogin -d loginmergerequestfields=1 --data-urlencode "logintoken=$(cat "$jar.token")" "$@" >"$T/cl.json"
+	show "$T/cl.json"
+}
+# "STATUS MESSAGECODE-or-USERNAME" of the last clientlogin
+st() { json "$T/cl.json" 'j["clientlogin"]["status"] + " " + j["clientlogin"].get("messagecode", j["clientlogin"].get("username", "-"))'; }
+# check WHAT EXPECTED-st
+expect() { local got; got=$(st); [ "$got" = "$2" ] && ok "$1 -> $2" || bad "$1: expected $2, got $(cat "$T/cl.json")"; }
+# RFC 6238 code of base32 SECRET for the 30 s window now+OFFSET; "wrong" as OFFSET: a code
+# that matches none of the windows the wiki accepts (now-4 .. now+4)
+totp() {
+	python3 - "$1" "$2" <<'EOF'
+import base64, hashlib, hmac, struct, sys, time
+key, now = base64.b32decode(sys.argv[1]), int(time.time()) // 30
+def code(c):
+    h = hmac.new(key, struct.pack(">Q", c), hashlib.sha1).digest()
+    o = h[-1] & 15
+    return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+if sys.argv[2] == "wrong":
+    near = {code(now + d) for d in range(-5, 6)}
+    print(next("%06d" % i for i in range(123456, 10**6) if "%06d" % i not in near))
+else:
+    print(code(now + int(sys.argv[2])))
+EOF
+}
+
+# (a) two-factor: password -> UI OATHToken; wrong code -> UI again; right code -> PASS
+TU=$MWAUTH_TEST_TOTP3_USER TP=$MWAUTH_TEST_TOTP3_PASSWORD TS=$MWAUTH_TEST_TOTP3_SECRET
+J=$T/totp.jar
+prepare "$J"
+cl "$J" --data-urlencode "username=$TU" --data-urlencode "password=$TP" --data-urlencode "loginreturnurl=$RETURN_URL"
+expect "clientlogin $TU" "UI oathauth-auth-ui"
+[ "$(json "$T/cl.json" '[r["id"] for r in j["clientlogin"]["requests"]]')" = "['MediaWiki\\\\Extension\\\\OATHAuth\\\\Auth\\\\TOTPAuthenticationRequest']" ] &&
+	[ "$(json "$T/cl.json" 'j["clientlogin"]["fields"]["OATHToken"]["type"]')" = string ] &&
+	ok "the UI asks for OATHToken (TOTPAuthenticationRequest)" || bad "UI requests: $(cat "$T/cl.json")"
+cl "$J" -d logincontinue=1 --data-urlencode "OATHToken=$(totp "$TS" wrong)"
+expect "a wrong TOTP code" "UI oathauth-login-failed"
+code=$(totp "$TS" 0)
+cl "$J" -d logincontinue=1 --data-urlencode "OATHToken=$code"
+expect "the right TOTP code" "PASS $TU"
+get "$J" 'action=query&meta=userinfo&assert=user' >"$T/a.json"
+[ "$(json "$T/a.json" 'j["query"]["userinfo"]["name"]')" = "$TU" ] && ok "logged in as $TU" || bad "after 2FA: $(cat "$T/a.json")"
+# the same code again (new flow, new session): refused; the next window's code passes
+J=$T/totp2.jar
+prepare "$J"
+cl "$J" --data-urlencode "username=$TU" --data-urlencode "password=$TP" --data-urlencode "loginreturnurl=$RETURN_URL"
+cl "$J" -d logincontinue=1 --data-urlencode "OATHToken=$code"
+expect "a TOTP code used before" "UI oathauth-login-failed"
+cl "$J" -d logincontinue=1 --data-urlencode "OATHToken=$(totp "$TS" 1)"
+expect "the next window's TOTP code" "PASS $TU"
+r=$(login "$T/totp3.jar" "$TU" "$TP")
+[ "$r" = Aborted ] && ok "action=login of a 2FA account -> Aborted" || bad "action=login $TU: $(cat "$T/login.json")"
+
+# (b) captcha: one bad password; then the right one alone fails; the form now has the captcha
+CU=$MWAUTH_TEST_CAPTCHA3_USER CP=$MWAUTH_TEST_CAPTCHA3_PASSWORD
+J=$T/captcha.jar
+prepare "$J"
+[ "$(json "$T/ami.json" '"captchaWord" in j["query"]["authmanagerinfo"]["fields"]')" = False ] &&
+	ok "no captcha in a fresh login form" || bad "captcha too early: $(cat "$T/ami.json")"
+cl "$J" --data-urlencode "username=$CU" --data-urlencode "password=${CP}x" --data-urlencode "loginreturnurl=$RETURN_URL"
+expect "a bad password for $CU" "FAIL wrongpassword"
+prepare "$J"
+[ "$(json "$T/ami.json" '"captchaWord" in j["query"]["authmanagerinfo"]["fields"]')" = False ] &&
+	ok "no captcha in the form yet (nothing tells the wiki who is logging in)" || bad "captcha after one failure: $(cat "$T/ami.json")"
+cl "$J" --data-urlencode "username=$CU" --data-urlencode "password=$CP" --data-urlencode "loginreturnurl=$RETURN_URL"
+expect "then the right password without a captcha" "FAIL wrongpassword"
+prepare "$J"
+captcha_id=$(json "$T/ami.json" 'j["query"]["authmanagerinfo"]["fields"]["captchaId"]["value"]')
+if [ "$(json "$T/ami.json" '[r["id"] for r in j["query"]["authmanagerinfo"]["requests"] if "Captcha" in r["id"]]')" = "['CaptchaAuthenticationRequest']" ] &&
+	[ "$(json "$T/ami.json" 'j["query"]["authmanagerinfo"]["fields"]["captchaId"]["type"]')" = hidden ] &&
+	[ "$(json "$T/ami.json" 'j["query"]["authmanagerinfo"]["fields"]["captchaInfo"]["value"]')" = "$MWAUTH_TEST_CAPTCHA_QUESTION" ] &&
+	[ "$(json "$T/ami.json" 'j["query"]["authmanagerinfo"]["fields"]["captchaWord"]["type"]')" = string ]; then
+	ok "authmanagerinfo now has CaptchaAuthenticationRequest (captchaId, captchaInfo = the question, captchaWord)"
+else bad "no captcha in the form: $(cat "$T/ami.json")"; fi
+cl "$J" --data-urlencode "username=$CU" --data-urlencode "password=$CP" --data-urlencode "loginreturnurl=$RETURN_URL" \
+	--data-urlencode "captchaId=$captcha_id" --data-urlencode "captchaWord=$MWAUTH_TEST_CAPTCHA_ANSWER"
+expect "the right password and captcha answer" "PASS $CU"
+prepare "$T/captcha2.jar"
+cl "$T/captcha2.jar" --data-urlencode "username=$CU" --data-urlencode "password=$CP" --data-urlencode "loginreturnurl=$RETURN_URL"
+expect "after that PASS, the password alone (new session)" "PASS $CU"
+# only the MwCaptcha users count: a bad password for MwHuman leaves its logins alone
+HU=$MWAUTH_TEST_HUMAN_USER
+prepare "$T/human2.jar"
+cl "$T/human2.jar" --data-urlencode "username=$HU" --data-urlencode "password=nope" --data-urlencode "loginreturnurl=$RETURN_URL"
+expect "a bad password for $HU" "FAIL wrongpassword"
+cl "$T/human2.jar" --data-urlencode "username=$HU" --data-urlencode "password=$MWAUTH_TEST_HUMAN_PASSWORD" --data-urlencode "loginreturnurl=$RETURN_URL"
+expect "then its right password (no captcha for $HU)" "PASS $HU"
+
+# (c) REDIRECT to the test identity provider; continue with its code -> PASS; wrong code -> FAIL
+redirect() { # JAR: first step with the button -> REDIRECT; sets $state
+	prepare "$1"
+	cl "$1" -d mwauthtestLogin=1 --data-urlencode "loginreturnurl=$RETURN_URL"
+	state=$(json "$T/cl.json" 'j["clientlogin"]["fields"]["mwauthtestState"]["value"]')
+}
+J=$T/redirect.jar
+redirect "$J"
+target=$(json "$T/cl.json" 'j["clientlogin"]["redirecttarget"]')
+expect "mwauthtestLogin=1 (no username, no password)" "REDIRECT -"
+python3 - "$target" "$MWAUTH_TEST_IDP_URL" "$state" "$RETURN_URL" "$(json "$T/cl.json" 'j["clientlogin"]["redirectdata"]["state"]')" <<'EOF' &&
+import sys, urllib.parse as u
+target, idp, state, ret, data_state = sys.argv[1:]
+base, _, query = target.partition("?")
+q = u.parse_qs(query)
+sys.exit(0 if base == idp and q["state"] == [state] and q["redirect_uri"] == [ret] and data_state == state else 1)
+EOF
+	ok "redirecttarget $MWAUTH_TEST_IDP_URL?state=STATE&redirect_uri=RETURNURL, STATE = hidden mwauthtestState = redirectdata.state" ||
+	bad "redirect target $target, state $state: $(cat "$T/cl.json")"
+cl "$J" -d logincontinue=1 --data-urlencode "mwauthtestCode=$MWAUTH_TEST_REDIRECT_CODE" --data-urlencode "mwauthtestState=$state"
+expect "continue with the code" "PASS $MWAUTH_TEST_REDIRECT_USER"
+get "$J" 'action=query&meta=userinfo&assert=user' >"$T/a.json"
+[ "$(json "$T/a.json" 'j["query"]["userinfo"]["name"]')" = "$MWAUTH_TEST_REDIRECT_USER" ] &&
+	ok "logged in as $MWAUTH_TEST_REDIRECT_USER" || bad "after REDIRECT: $(cat "$T/a.json")"
+J=$T/redirect2.jar
+redirect "$J"
+cl "$J" -d logincontinue=1 --data-urlencode "mwauthtestCode=wrong$MWAUTH_TEST_REDIRECT_CODE" --data-urlencode "mwauthtestState=$state"
+expect "continue with a wrong code" "FAIL mwauthtestauth-wrong-code"
+redirect "$J"
+cl "$J" -d logincontinue=1 --data-urlencode "mwauthtestCode=$MWAUTH_TEST_REDIRECT_CODE" --data-urlencode "mwauthtestState=x$state"
+expect "continue with a wrong state" "FAIL mwauthtestauth-bad-state"
+
+# (d) RESTART: the third party knows the account, the wiki has no user for it
+redirect "$J"
+cl "$J" -d logincontinue=1 --data-urlencode "mwauthtestCode=$MWAUTH_TEST_RESTART_CODE" --data-urlencode "mwauthtestState=$state"
+expect "continue with the unlinked account's code" "RESTART authmanager-authn-no-local-user"
+[ "$(json "$T/cl.json" '"password" in j["clientlogin"]["fields"] and "mwauthtestLogin" in j["clientlogin"]["fields"]')" = True ] &&
+	ok "RESTART offers the full login form again" || bad "RESTART form: $(cat "$T/cl.json")"
+# ... which can be continued like a UI, here with a password
+cl "$J" -d logincontinue=1 --data-urlencode "username=$HU" --data-urlencode "password=$MWAUTH_TEST_HUMAN_PASSWORD"
+expect "RESTART continued with a password" "PASS $HU"
+
+# bot passwords are untouched by all this
+r=$(login "$T/bot2.jar" "$MWAUTH_TEST_BOT_USER" "$MWAUTH_TEST_BOT_PASSWORD")
+[ "$r" = Success ] && ok "bot-password login still works" || bad "login $MWAUTH_TEST_BOT_USER: $(cat "$T/login.json")"
 
 [ "$fails" = 0 ] && echo "smoke test: all ok" || echo "smoke test: $fails failure(s)"
 exit $((fails > 0))

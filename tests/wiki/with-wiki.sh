@@ -94,14 +94,30 @@ read -r PORT QUIET_PORT < <(php -r '
 	$p = fn($s) => substr(strrchr(stream_socket_get_name($s, false), ":"), 1);
 	echo $p($a), " ", $p($b), "\n";')
 
-rand32() { # N random chars of [0-9a-v]
-	php -r '$a = "0123456789abcdefghijklmnopqrstuv"; $s = "";
-		for ($i = 0; $i < (int)$argv[1]; $i++) $s .= $a[random_int(0, 31)]; echo $s;' "$1"
+rand32() { # N random chars of [0-9a-v] (base32hex, lower-cased; no PHP start-up per value)
+	head -c $((($1 * 5 + 7) / 8 + 5)) /dev/urandom | basenc --base32hex -w0 | tr -d = | tr A-V a-v | cut -c "1-$1"
+}
+totp_secret() { # 20 random bytes in RFC 4648 base32: 32 chars of [A-Z2-7], no padding
+	head -c 20 /dev/urandom | base32 -w0
 }
 ADMIN_PASSWORD=$(rand32 24)
 BOT_PASSWORD=$(rand32 32)
 PLAIN_PASSWORD=$(rand32 32)
 HUMAN_PASSWORD=Human-$(rand32 20)
+# two-factor users (index 1..3), each with its own TOTP secret
+TOTP_USERS=(- MwTwoFactor MwTwoFactor2 MwTwoFactor3)
+TOTP_PASSWORDS=(- "TwoFactor-$(rand32 20)" "TwoFactor-$(rand32 20)" "TwoFactor-$(rand32 20)")
+TOTP_SECRETS=(- "$(totp_secret)" "$(totp_secret)" "$(totp_secret)")
+# captcha users (index 1..3); the question is fixed
+CAPTCHA_USERS=(- MwCaptcha1 MwCaptcha2 MwCaptcha3)
+CAPTCHA_PASSWORDS=(- "Captcha-$(rand32 20)" "Captcha-$(rand32 20)" "Captcha-$(rand32 20)")
+CAPTCHA_QUESTION='mwauth test captcha: what is six times seven?'
+CAPTCHA_ANSWER=42
+# the test identity provider (extensions/MwauthTestAuth)
+REDIRECT_USER=MwRedirectUser
+REDIRECT_CODE=$(rand32 24)
+RESTART_CODE=$(rand32 24)
+IDP_URL=http://127.0.0.1:9/mwauth-test-idp
 
 export MW_CONFIG_FILE=$CONF
 export MW_INSTALL_PATH=$MW
@@ -120,13 +136,24 @@ run_php "$MW/maintenance/install.php" --dbtype=sqlite --dbpath="$DB_DIR" --dbnam
 	--server="http://127.0.0.1:$PORT" --scriptpath= --confpath="$WIKI_DIR" \
 	--passfile="$WIKI_DIR/admin.pass" --lang=en --skins=Vector "Test Wiki" Admin
 rm -f "$WIKI_DIR/admin.pass"
+T_INSTALL=$(elapsed)
 [ -f "$CONF" ] || die "install.php wrote no $CONF"
 
-php_str() { php -r 'echo var_export($argv[1], true);' "$1"; }
+php_str() { # a PHP single-quoted string literal
+	local s=${1//\\/\\\\}
+	s=${s//\'/\\\'}
+	printf "'%s'" "$s"
+}
 cat >>"$CONF" <<EOF
 
 # --- added by tests/wiki/with-wiki.sh ---
 \$mwauthTestWikiDir = $(php_str "$WIKI_DIR");
+\$mwauthTestCaptchaQuestion = $(php_str "$CAPTCHA_QUESTION");
+\$mwauthTestCaptchaAnswer = $(php_str "$CAPTCHA_ANSWER");
+\$mwauthTestCaptchaUsers = [ $(php_str "${CAPTCHA_USERS[1]}"), $(php_str "${CAPTCHA_USERS[2]}"), $(php_str "${CAPTCHA_USERS[3]}") ];
+\$mwauthTestRedirectCode = $(php_str "$REDIRECT_CODE");
+\$mwauthTestUnlinkedCode = $(php_str "$RESTART_CODE");
+\$mwauthTestIdpUrl = $(php_str "$IDP_URL");
 require $(php_str "$HERE/LocalSettings.test.php");
 EOF
 
@@ -144,14 +171,34 @@ start_server() { # PORT LOGFILE
 start_server "$PORT" "$WIKI_DIR/server.log"
 start_server "$QUIET_PORT" "$WIKI_DIR/quiet.log"
 
-# --- 3. users and bot passwords -------------------------------------------------
-run_php "$MW/maintenance/createAndPromote.php" --bot MwBot "$(rand32 24)"
-run_php "$MW/maintenance/createAndPromote.php" MwPlain "$(rand32 24)"
-run_php "$MW/maintenance/createAndPromote.php" MwHuman "$HUMAN_PASSWORD"
-run_php "$MW/maintenance/createBotPassword.php" --appid="$BOT_APP" \
-	--grants=basic,highvolume,editpage,createeditmovepage MwBot "$BOT_PASSWORD"
-run_php "$MW/maintenance/createBotPassword.php" --appid="$BOT_APP" \
-	--grants=basic,editpage,createeditmovepage MwPlain "$PLAIN_PASSWORD"
+# --- 3. users, bot passwords, TOTP keys (one PHP process: setup-wiki.php) ------------
+# The spec goes through a file on stdin, not the command line. All the values are from
+# [0-9A-Za-z-], so they need no JSON escaping.
+user_json() { # NAME PASSWORD [MORE-JSON-MEMBERS]
+	printf '{"name": "%s", "password": "%s"%s}' "$1" "$2" "${3:+, $3}"
+}
+{
+	printf '{"users": [\n'
+	user_json MwBot "$(rand32 24)" '"groups": ["bot"], "botpassword": {"appid": "'"$BOT_APP"'",
+		"grants": ["basic", "highvolume", "editpage", "createeditmovepage"], "password": "'"$BOT_PASSWORD"'"}'
+	printf ',\n'
+	user_json MwPlain "$(rand32 24)" '"botpassword": {"appid": "'"$BOT_APP"'",
+		"grants": ["basic", "editpage", "createeditmovepage"], "password": "'"$PLAIN_PASSWORD"'"}'
+	printf ',\n'
+	user_json MwHuman "$HUMAN_PASSWORD"
+	for i in 1 2 3; do
+		printf ',\n'
+		user_json "${TOTP_USERS[i]}" "${TOTP_PASSWORDS[i]}" '"totp": "'"${TOTP_SECRETS[i]}"'"'
+		printf ',\n'
+		user_json "${CAPTCHA_USERS[i]}" "${CAPTCHA_PASSWORDS[i]}"
+	done
+	printf ',\n'
+	user_json "$REDIRECT_USER" "Redirect-$(rand32 20)"
+	printf '\n]}\n'
+} >"$WIKI_DIR/users.json"
+run_php "$HERE/setup-wiki.php" <"$WIKI_DIR/users.json"
+rm -f "$WIKI_DIR/users.json"
+T_USERS=$(elapsed)
 
 # --- wait for both servers ------------------------------------------------------
 wait_up() { # PORT LOGFILE PGID
@@ -192,8 +239,21 @@ export MWAUTH_API_URL="${MWAUTH_API_URL:-$MWAUTH_TEST_API_URL}"
 export MWAUTH_USERNAME="${MWAUTH_USERNAME:-$MWAUTH_TEST_BOT_USER}"
 export MWAUTH_PASSWORD="${MWAUTH_PASSWORD:-$MWAUTH_TEST_BOT_PASSWORD}"
 export MWAUTH_TEST_EXPIRE_SESSION="$HERE/expire_session.py"
+for i in 1 2 3; do
+	n=$i; [ "$i" = 1 ] && n= # MWAUTH_TEST_TOTP_USER, MWAUTH_TEST_TOTP2_USER, MWAUTH_TEST_TOTP3_USER, ...
+	export "MWAUTH_TEST_TOTP${n}_USER=${TOTP_USERS[i]}" "MWAUTH_TEST_TOTP${n}_PASSWORD=${TOTP_PASSWORDS[i]}" \
+		"MWAUTH_TEST_TOTP${n}_SECRET=${TOTP_SECRETS[i]}" \
+		"MWAUTH_TEST_CAPTCHA${n}_USER=${CAPTCHA_USERS[i]}" "MWAUTH_TEST_CAPTCHA${n}_PASSWORD=${CAPTCHA_PASSWORDS[i]}"
+done
+export MWAUTH_TEST_CAPTCHA_QUESTION="$CAPTCHA_QUESTION"
+export MWAUTH_TEST_CAPTCHA_ANSWER="$CAPTCHA_ANSWER"
+export MWAUTH_TEST_REDIRECT_USER="$REDIRECT_USER"
+export MWAUTH_TEST_REDIRECT_CODE="$REDIRECT_CODE"
+export MWAUTH_TEST_RESTART_CODE="$RESTART_CODE"
+export MWAUTH_TEST_IDP_URL="$IDP_URL"
 
-log "up at $MWAUTH_TEST_API_URL (quiet: $MWAUTH_TEST_QUIET_API_URL) in $(elapsed) s"
+log "up at $MWAUTH_TEST_API_URL (quiet: $MWAUTH_TEST_QUIET_API_URL) in $(elapsed) s" \
+	"(installed at $T_INSTALL s, users at $T_USERS s)"
 
 # --- 6. run CMD (in the foreground, so Ctrl-C reaches it) --------------------------
 set +e
