@@ -135,3 +135,35 @@ pub fn expire_server_session(session: &Session) {
         .expect("python3 runs");
     assert!(status.success(), "expire_session.py found no session row");
 }
+
+/// The RFC 6238 code (6 digits, 30 s steps, HMAC-SHA1) of a base32 secret, `offset` steps from now.
+pub fn totp(secret_base32: &str, offset: i64) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bits = 0u64;
+    let mut count = 0;
+    let mut secret = Vec::new();
+    for c in secret_base32.trim_end_matches('=').bytes() {
+        let value = ALPHABET
+            .iter()
+            .position(|&a| a == c.to_ascii_uppercase())
+            .expect("a base32 secret") as u64;
+        bits = (bits << 5) | value;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            secret.push((bits >> count) as u8);
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let counter = (now / 30 + offset) as u64;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &secret);
+    let mac = ring::hmac::sign(&key, &counter.to_be_bytes());
+    let mac = mac.as_ref();
+    let at = (mac[19] & 0x0f) as usize;
+    let code =
+        u32::from_be_bytes([mac[at] & 0x7f, mac[at + 1], mac[at + 2], mac[at + 3]]) % 1_000_000;
+    format!("{code:06}")
+}
