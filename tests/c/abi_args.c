@@ -69,7 +69,12 @@ int main(void) {
   new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"timeout_ms\": 0}", "invalid_value", "timeout_ms");
   new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"assert\": \"anon\"}", "invalid_value", "assert");
   new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"relogin\": \"yes\"}", "wrong_type", "relogin");
-  new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"oauth1\": {}}", "unsupported", "oauth1");
+  new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"oauth1\": {}}", "missing_field", "oauth1.consumer_key");
+  new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"oauth1\": \"key\"}", "wrong_type", "oauth1");
+  new_fails("{\"api_url\": \"http://wiki.invalid/api.php\", \"oauth2_token\": \"t0ken-value\"}", "insecure_http", "http");
+  new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"proxy\": \"gopher://proxy\"}", "invalid_value", "proxy");
+  new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"bot_password\": {\"username\": \"a\"}}", "missing_field", "bot_password.password");
+  new_fails("{\"api_url\": \"http://127.0.0.1/api.php\", \"cookie_file\": \"/nonexistent/dir/c.txt\"}", "invalid_value", "cookie_file");
   CHECK(mw_session_new(NULL, NULL) == NULL, "NULL config with NULL error_json");
 
   char config[256];
