@@ -149,6 +149,28 @@ unsafe fn session_arg<'a>(s: *const mw_session) -> Result<&'a Session> {
         .ok_or_else(|| Error::argument("null_argument", "session is NULL"))
 }
 
+/// The shape of most functions: a session, one JSON argument checked by `parse`, then `call`.
+///
+/// # Safety
+/// As for `session_arg`, `json_arg` and `run`.
+unsafe fn session_call<T>(
+    session: *mut mw_session,
+    argument: *const c_char,
+    argument_name: &str,
+    out_json: *mut *mut c_char,
+    parse: impl FnOnce(&Value) -> Result<T>,
+    call: impl FnOnce(&Session, T) -> Result<Value>,
+) -> mw_result {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        run(out_json, || {
+            let session = session_arg(session)?;
+            let argument = parse(&json_arg(argument, argument_name)?)?;
+            call(session, argument)
+        })
+    }
+}
+
 /// The library's version, "MAJOR.MINOR.PATCH". The string is static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn mw_version() -> *const c_char {
@@ -274,14 +296,16 @@ pub unsafe extern "C" fn mw_login(
     credentials_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> mw_result {
-    // SAFETY: pointers are NULL or valid, per the function's contract; out_json likewise.
+    // SAFETY: pointers are NULL or valid, per the function's contract.
     unsafe {
-        run(out_json, || {
-            let session = session_arg(session)?;
-            let credentials =
-                Credentials::from_json(&json_arg(credentials_json, "credentials_json")?)?;
-            session.login(&credentials)
-        })
+        session_call(
+            session,
+            credentials_json,
+            "credentials_json",
+            out_json,
+            Credentials::from_json,
+            |s, c| s.login(&c),
+        )
     }
 }
 
@@ -341,11 +365,14 @@ pub unsafe extern "C" fn mw_clientlogin(
 ) -> mw_result {
     // SAFETY: pointers are NULL or valid, per the function's contract.
     unsafe {
-        run(out_json, || {
-            let session = session_arg(session)?;
-            let request = ClientLoginRequest::from_json(&json_arg(request_json, "request_json")?)?;
-            session.clientlogin(&request)
-        })
+        session_call(
+            session,
+            request_json,
+            "request_json",
+            out_json,
+            ClientLoginRequest::from_json,
+            |s, r| s.clientlogin(&r),
+        )
     }
 }
 
@@ -366,11 +393,14 @@ pub unsafe extern "C" fn mw_clientlogin_step(
 ) -> mw_result {
     // SAFETY: pointers are NULL or valid, per the function's contract.
     unsafe {
-        run(out_json, || {
-            let session = session_arg(session)?;
-            let fields = FormValues::from_json(&json_arg(fields_json, "fields_json")?)?;
-            session.clientlogin_step(&fields)
-        })
+        session_call(
+            session,
+            fields_json,
+            "fields_json",
+            out_json,
+            FormValues::from_json,
+            |s, f| s.clientlogin_step(&f),
+        )
     }
 }
 
@@ -394,11 +424,14 @@ pub unsafe extern "C" fn mw_request(
 ) -> mw_result {
     // SAFETY: pointers are NULL or valid, per the function's contract.
     unsafe {
-        run(out_json, || {
-            let session = session_arg(session)?;
-            let request = ApiRequest::from_json(&json_arg(request_json, "request_json")?)?;
-            session.request(&request)
-        })
+        session_call(
+            session,
+            request_json,
+            "request_json",
+            out_json,
+            ApiRequest::from_json,
+            |s, r| s.request(&r),
+        )
     }
 }
 
