@@ -493,7 +493,8 @@ impl CLogger {
 /// milliseconds); retries, waits and re-logins at 20; dropped sessions and refused credentials
 /// at 30. A line never holds a password, token or cookie value. The callback runs on the thread
 /// that made the call, may run on several threads at once, and must not call back into the same
-/// session. `userdata` is passed to it unchanged.
+/// session. `userdata` is passed to it unchanged. When this function returns, the previous
+/// callback is no longer running and will not be called again, so its userdata may be freed.
 ///
 /// # Safety
 /// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or

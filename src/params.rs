@@ -236,6 +236,22 @@ mod tests {
     }
 
     #[test]
+    fn numbers_go_out_as_their_json_text() {
+        let request: Value = serde_json::from_str(
+            r#"{"params": {"big": 1180591620717411303424, "ids": [9007199254740993]}}"#,
+        )
+        .unwrap();
+        let p = ApiRequest::from_json(&request).unwrap().params;
+        assert_eq!(
+            p,
+            pairs(&[
+                ("big", "1180591620717411303424"),
+                ("ids", "9007199254740993")
+            ])
+        );
+    }
+
+    #[test]
     fn bad_requests_name_the_problem() {
         let cases = [
             (json!({}), "missing_field", "params"),

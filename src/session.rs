@@ -471,7 +471,14 @@ impl Session {
             };
             let session_gone = match error.code() {
                 "assertuserfailed" | "assertnameduserfailed" => true,
-                "assertbotfailed" => self.is_anonymous_now()?,
+                // Gone if another thread has logged in again since this request went out, or
+                // if the wiki now takes us for anonymous (not merely a user without the bot right).
+                // Gone if the wiki now takes us for anonymous (not merely a user without the bot
+                // right), or if another thread has logged in again since this request went out:
+                // asked in that order, as the check may itself wait for that re-login.
+                "assertbotfailed" => {
+                    self.is_anonymous_now()? || self.state()?.generation != generation
+                }
                 _ => false,
             };
             if !session_gone {
@@ -479,10 +486,7 @@ impl Session {
             }
             if !relogin_tried && self.config.relogin && self.state()?.credentials.is_some() {
                 relogin_tried = true;
-                self.log(LogLevel::Warning, || {
-                    format!("the wiki dropped the session ({})", error.code())
-                });
-                if self.relogin(generation).is_ok() {
+                if self.relogin(generation, Some(error.code())).is_ok() {
                     continue;
                 }
                 return Err(error);
@@ -537,7 +541,7 @@ impl Session {
             }
             state.generation
         };
-        self.relogin(generation)
+        self.relogin(generation, None)
     }
 
     /// Asks the wiki (without `assert`) whether this session is anonymous now.
@@ -553,7 +557,7 @@ impl Session {
 
     /// Logs in again with the stored credentials, unless another thread already did since
     /// `seen_generation`: many threads that find the session dead cause one login.
-    fn relogin(&self, seen_generation: u64) -> Result<()> {
+    fn relogin(&self, seen_generation: u64, dropped_because: Option<&str>) -> Result<()> {
         let _exclusive = self.exclusive_gate()?;
         let credentials = {
             let state = self.state()?;
@@ -562,6 +566,11 @@ impl Session {
             }
             state.credentials.clone()
         };
+        if let Some(code) = dropped_because {
+            self.log(LogLevel::Warning, || {
+                format!("the wiki dropped the session ({code})")
+            });
+        }
         let Some(credentials) = credentials else {
             return Err(Error::state(
                 "not_logged_in",
