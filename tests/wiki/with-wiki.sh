@@ -60,6 +60,11 @@ group_alive() {
 cleanup() {
 	local status=$? pgid pid i
 	trap - EXIT INT TERM
+	# A server is its own group leader (setsid without a fork), so its pid names its group too:
+	# that also covers a server that failed before its pid file was read.
+	for pid in "${SERVER_PIDS[@]}"; do
+		case " ${PGIDS[*]} " in *" $pid "*) ;; *) PGIDS+=("$pid") ;; esac
+	done
 	for pgid in "${PGIDS[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
 	for pgid in "${PGIDS[@]}"; do
 		for ((i = 0; i < 50; i++)); do group_alive "$pgid" || break; sleep 0.1; done
@@ -68,7 +73,11 @@ cleanup() {
 			kill -KILL -- "-$pgid" 2>/dev/null || true
 		fi
 	done
-	for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for pid in "${SERVER_PIDS[@]}"; do # reap, but never wait for ever
+		for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	if [ -n "$WIKI_DIR" ] && [ -d "$WIKI_DIR" ]; then
 		if [ "${MWAUTH_TEST_KEEP:-}" = 1 ]; then
 			log "kept $WIKI_DIR"
@@ -164,7 +173,7 @@ start_server() { # PORT LOGFILE
 		php -S "127.0.0.1:$1" -t "$MW" </dev/null >>"$2" 2>&1 &
 	SERVER_PIDS+=("$!")
 	local i
-	for ((i = 0; i < 100; i++)); do [ -s "$pidfile" ] && break; sleep 0.02; done
+	for ((i = 0; i < 500; i++)); do [ -s "$pidfile" ] && break; sleep 0.02; done # 10 s on a busy machine
 	[ -s "$pidfile" ] || die "server on port $1 did not start"
 	PGIDS+=("$(<"$pidfile")")
 }
