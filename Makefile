@@ -38,8 +38,9 @@ demo: $(EXAMPLES)
 	@if [ -n "$$MWAUTH_API_URL" ]; then bindings/c/examples/bin/botlogin; \
 	else tests/wiki/with-wiki.sh bindings/c/examples/bin/botlogin; fi
 
-# Every test: Rust unit and integration tests, C tests (also under valgrind), against a real
-# MediaWiki that tests/wiki/with-wiki.sh installs, starts and stops.
+# Every test: Rust unit and integration tests, C and C++ tests (also under valgrind), the
+# installed library through pkg-config, and the Python package installed into a fresh venv,
+# against a real MediaWiki that tests/wiki/with-wiki.sh installs, starts and stops.
 test: lint
 	$(CARGO) build --lib
 	ln -sf libmwauth.so $(DEBUG)/libmwauth.so.$(MAJOR)
@@ -59,6 +60,9 @@ test-in-wiki:
 	$(VALGRIND) tests/c/bin/abi_args
 	$(VALGRIND) tests/c/bin/wiki_login
 	$(VALGRIND) tests/c/bin/resume resume "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
+	VALGRIND=1 tests/cpp/run.sh $(DEBUG)
+	tests/pkgconfig/run.sh
+	tests/python/run.sh
 
 c-tests: $(C_TESTS)
 
@@ -86,6 +90,7 @@ install: release
 	ln -sf libmwauth.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libmwauth.so
 	install -m 0644 $(RELEASE)/libmwauth.a $(DESTDIR)$(LIBDIR)/libmwauth.a
 	install -m 0644 include/mwauth.h $(DESTDIR)$(INCLUDEDIR)/mwauth.h
+	install -m 0644 bindings/cpp/mwauth.hpp $(DESTDIR)$(INCLUDEDIR)/mwauth.hpp
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' mwauth.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/mwauth.pc
 

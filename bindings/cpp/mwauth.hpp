@@ -1,0 +1,458 @@
+// mwauth.hpp - a header-only C++17 wrapper of the mwauth C ABI (include/mwauth.h).
+//
+//   #include <mwauth.hpp>
+//
+//   mwauth::Session s(R"({"api_url": "https://wiki.example.org/w/api.php",
+//                         "user_agent": "MyBot/1.0 (me@example.org)"})");
+//   s.login("MyUser@mybot", "0123456789abcdefghijklmnopqrstuv");       // JSON text out
+//   std::string me = s.request(R"({"params": {"action": "query", "meta": "userinfo"}})");
+//   s.request(R"({"params": {"action": "edit", "title": "T", "text": "x"}, "token": "csrf"})");
+//
+// Inputs and outputs are JSON texts in std::string, exactly as the C ABI takes and gives them
+// (parse them with the JSON library of your choice; mwauth::json_quote() builds string values).
+// A failed call throws the subclass of mwauth::Error for its mw_result, carrying the error's
+// code(), info(), result() and the call's whole output json().
+//
+// Ownership: mwauth::Session owns its mw_session and frees it in its destructor; it is
+// move-only. Every string the library returns is copied into a std::string and released with
+// mw_string_free at once. A moved-from Session holds no handle: calls on it throw
+// ArgumentError ("null_argument", from the library itself).
+//
+// Threads: as in the C ABI, one Session may be used from many threads at once (requests run
+// concurrently), except that destroying or assigning to it must not race with any other call.
+//
+// Build: g++ -std=c++17 -I include -I bindings/cpp prog.cpp -L target/release -lmwauth
+#ifndef MWAUTH_HPP
+#define MWAUTH_HPP
+
+#include <mwauth.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mwauth {
+
+// ---- errors -------------------------------------------------------------------------------
+
+/// Any failure the library reports. what() is "code: info".
+class Error : public std::runtime_error {
+ public:
+  Error(mw_result result, std::string code, std::string info, std::string json)
+      : std::runtime_error(code + ": " + info),
+        result_(result),
+        code_(std::move(code)),
+        info_(std::move(info)),
+        json_(std::move(json)) {}
+
+  /// The mw_result of the failed call.
+  mw_result result() const noexcept { return result_; }
+  /// The error's machine-readable code: the library's own ("invalid_json", "connect", ...) or
+  /// the wiki's ("badtoken", "Failed", "wrongpassword", ...).
+  const std::string& code() const noexcept { return code_; }
+  /// The error's sentence for people.
+  const std::string& info() const noexcept { return info_; }
+  /// The call's whole output, a JSON object with an "error" member (for a clientlogin FAIL
+  /// also "status", "messagecode" and the form to ask again).
+  const std::string& json() const noexcept { return json_; }
+
+ private:
+  mw_result result_;
+  std::string code_;
+  std::string info_;
+  std::string json_;
+};
+
+/// MW_ERR_ARGUMENT: unusable input (bad JSON, a missing, ill-typed or unknown field or config
+/// key, credentials over plain http: "insecure_http", a moved-from Session: "null_argument").
+class ArgumentError : public Error { using Error::Error; };
+/// MW_ERR_STATE: the call does not fit the session's state ("no_flow", ...).
+class StateError : public Error { using Error::Error; };
+/// MW_ERR_TRANSPORT: no HTTP answer ("dns", "connect", "timeout", "tls", "io").
+class TransportError : public Error { using Error::Error; };
+/// MW_ERR_HTTP: an HTTP answer that is not an API response ("http_status", "not_json", "too_large").
+class HttpError : public Error { using Error::Error; };
+/// MW_ERR_API: the API answered with an error; json() holds MediaWiki's error object.
+class ApiError : public Error { using Error::Error; };
+/// MW_ERR_LOGIN: the wiki refused a login (action=login's result, or clientlogin FAIL/RESTART).
+class LoginError : public Error { using Error::Error; };
+/// MW_ERR_INTERNAL: a bug in the library ("panic", "poisoned").
+class InternalError : public Error { using Error::Error; };
+
+/// Quotes `s` as a JSON string literal (with its quotes), for building input JSON texts.
+inline std::string json_quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+/// The library's version at run time, "MAJOR.MINOR.PATCH" (MWAUTH_VERSION is the header's).
+inline std::string version() { return mw_version(); }
+
+namespace detail {
+
+// Just enough JSON reading to take "code" and "info" out of an error object: the library's
+// errors are JSON only, and this header depends on nothing but the C ABI.
+class ErrorReader {
+ public:
+  explicit ErrorReader(std::string_view text) : s_(text) {}
+
+  // Finds error.code, error.info and (mw_session_new's) result in the top-level object; false
+  // if the text is not as expected.
+  bool read(std::string& code, std::string& info, long* result = nullptr) {
+    if (!object([&](const std::string& key) {
+          if (key == "result" && result != nullptr) return number(*result);
+          if (key != "error") return skip_value();
+          return object([&](const std::string& inner) {
+            if (inner == "code") return string(code);
+            if (inner == "info") return string(info);
+            return skip_value();
+          });
+        }))
+      return false;
+    space();
+    return i_ == s_.size();
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t i_ = 0;
+
+  void space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) i_++;
+  }
+  bool eat(char c) {
+    space();
+    if (i_ < s_.size() && s_[i_] == c) {
+      i_++;
+      return true;
+    }
+    return false;
+  }
+  template <typename F>
+  bool object(F member) {
+    if (!eat('{')) return false;
+    if (eat('}')) return true;
+    do {
+      std::string key;
+      space();
+      if (!string(key) || !eat(':') || !member(key)) return false;
+    } while (eat(','));
+    return eat('}');
+  }
+  static void utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+  bool hex4(std::uint32_t& v) {
+    if (i_ + 4 > s_.size()) return false;
+    v = 0;
+    for (int k = 0; k < 4; k++) {
+      char c = s_[i_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  }
+  bool string(std::string& out) {
+    space();
+    if (i_ >= s_.size() || s_[i_] != '"') return false;
+    i_++;
+    out.clear();
+    while (i_ < s_.size()) {
+      char c = s_[i_++];
+      if (c == '"') return true;
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i_ >= s_.size()) return false;
+      char e = s_[i_++];
+      switch (e) {
+        case '"': case '\\': case '/': out += e; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t cp;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xD800 && cp < 0xDC00 && i_ + 1 < s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
+            std::size_t back = i_;
+            i_ += 2;
+            std::uint32_t low;
+            if (hex4(low) && low >= 0xDC00 && low < 0xE000) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              i_ = back;
+            }
+          }
+          utf8(out, cp);
+          break;
+        }
+        default: return false;
+      }
+    }
+    return false;
+  }
+  bool number(long& out) {
+    space();
+    std::size_t start = i_;
+    if (i_ < s_.size() && s_[i_] == '-') i_++;
+    long v = 0;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9' && v < 1000000) v = v * 10 + (s_[i_++] - '0');
+    if (i_ == start || (s_[start] == '-' && i_ == start + 1)) return false;
+    out = s_[start] == '-' ? -v : v;
+    return true;
+  }
+  bool skip_value() {
+    space();
+    if (i_ >= s_.size()) return false;
+    char c = s_[i_];
+    if (c == '"') {
+      std::string ignored;
+      return string(ignored);
+    }
+    if (c == '{') return object([&](const std::string&) { return skip_value(); });
+    if (c == '[') {
+      i_++;
+      if (eat(']')) return true;
+      do {
+        if (!skip_value()) return false;
+      } while (eat(','));
+      return eat(']');
+    }
+    // number, true, false, null
+    std::size_t start = i_;
+    while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
+           s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\t')
+      i_++;
+    return i_ > start;
+  }
+};
+
+/// The output string, copied and released with mw_string_free (also if copying throws).
+inline std::string take(char* text) {
+  std::unique_ptr<char, void (*)(char*)> owned(text, mw_string_free);
+  return owned ? std::string(owned.get()) : std::string();
+}
+
+[[noreturn]] inline void throw_error(mw_result result, std::string json) {
+  std::string code = "unknown", info = "the library returned no error object";
+  ErrorReader(json).read(code, info);
+  switch (result) {
+    case MW_ERR_ARGUMENT: throw ArgumentError(result, std::move(code), std::move(info), std::move(json));
+    case MW_ERR_STATE: throw StateError(result, std::move(code), std::move(info), std::move(json));
+    case MW_ERR_TRANSPORT: throw TransportError(result, std::move(code), std::move(info), std::move(json));
+    case MW_ERR_HTTP: throw HttpError(result, std::move(code), std::move(info), std::move(json));
+    case MW_ERR_API: throw ApiError(result, std::move(code), std::move(info), std::move(json));
+    case MW_ERR_LOGIN: throw LoginError(result, std::move(code), std::move(info), std::move(json));
+    case MW_ERR_INTERNAL: throw InternalError(result, std::move(code), std::move(info), std::move(json));
+    default: throw Error(result, std::move(code), std::move(info), std::move(json));
+  }
+}
+
+/// Runs `call(&out)`; returns the output, or throws the error it describes.
+template <typename Call>
+std::string checked(Call call) {
+  char* out = nullptr;
+  mw_result result = call(&out);
+  std::string json = take(out);
+  if (result != MW_OK) throw_error(result, std::move(json));
+  return json;
+}
+
+}  // namespace detail
+
+// ---- the session ----------------------------------------------------------------------------
+
+/// A session with one wiki: its cookies, tokens and login (an owned mw_session).
+class Session {
+ public:
+  /// A log callback: level 10 (each HTTP exchange), 20 (retries, waits, re-logins) or 30
+  /// (dropped sessions, refused credentials). It may run on several threads at once, must not
+  /// call back into the same Session, and should not throw (exceptions are swallowed).
+  using Logger = std::function<void(int level, std::string_view message)>;
+
+  /// Creates a session from a JSON config object (only "api_url" is required; see docs/abi.md).
+  /// Throws the Error the library reports, usually ArgumentError.
+  explicit Session(const std::string& config_json) {
+    char* error = nullptr;
+    session_ = mw_session_new(config_json.c_str(), &error);
+    std::string json = detail::take(error);
+    if (session_ == nullptr) {
+      // {"error": {...}, "result": N}: the result is in the JSON, not a return value.
+      mw_result result = result_of(json);
+      detail::throw_error(result, std::move(json));
+    }
+  }
+
+  /// A session for `api_url` with the default config (and `user_agent` if not empty).
+  static Session open(std::string_view api_url, std::string_view user_agent = {}) {
+    std::string config = "{\"api_url\": " + json_quote(api_url);
+    if (!user_agent.empty()) config += ", \"user_agent\": " + json_quote(user_agent);
+    return Session(config + "}");
+  }
+
+  ~Session() { reset(); }
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Session(Session&& other) noexcept
+      : session_(std::exchange(other.session_, nullptr)),
+        logger_(std::move(other.logger_)),
+        retired_(std::move(other.retired_)) {}
+
+  Session& operator=(Session&& other) noexcept {
+    if (this != &other) {
+      reset();
+      session_ = std::exchange(other.session_, nullptr);
+      logger_ = std::move(other.logger_);
+      retired_ = std::move(other.retired_);
+    }
+    return *this;
+  }
+
+  /// Whether this Session holds a handle (false once moved from).
+  explicit operator bool() const noexcept { return session_ != nullptr; }
+  /// The handle, for calls this wrapper does not cover; still owned by the Session.
+  mw_session* get() const noexcept { return session_; }
+
+  /// Logs in with a bot password (action=login). Out: {"status": "PASS", "username", "userid", ...}.
+  /// LoginError when refused: code() is MediaWiki's result ("Failed"), json() holds "reason".
+  std::string login(std::string_view username, std::string_view password) {
+    std::string credentials = "{\"username\": " + json_quote(username) + ", \"password\": " + json_quote(password) + "}";
+    return login_json(credentials);
+  }
+  /// mw_login with the credentials as a JSON text: {"username": ..., "password": ...}.
+  std::string login_json(const std::string& credentials_json) {
+    return detail::checked([&](char** out) { return mw_login(session_, credentials_json.c_str(), out); });
+  }
+
+  /// Any Action API call: {"params": {...}, "method"?, "token"?, "token_param"?}. Out: the
+  /// API's response. ApiError for the API's errors.
+  std::string request(const std::string& request_json) {
+    return detail::checked([&](char** out) { return mw_request(session_, request_json.c_str(), out); });
+  }
+
+  /// Logs out and forgets the session's cookies, tokens and credentials. Out: {}.
+  std::string logout() {
+    return detail::checked([&](char** out) { return mw_logout(session_, out); });
+  }
+
+  /// What the session knows now, without a request: {"api_url", "logged_in", "username", "userid", "auth"}.
+  std::string info() const {
+    return detail::checked([&](char** out) { return mw_session_info(session_, out); });
+  }
+
+  /// What a login form must ask: {"requests": [...], "fields": {...}}. `options_json` empty
+  /// means the defaults, else {"messageformat": "html"|"wikitext"|"raw"|"none"}.
+  std::string clientlogin_fields(const std::string& options_json = {}) {
+    const char* options = options_json.empty() ? nullptr : options_json.c_str();
+    return detail::checked([&](char** out) { return mw_clientlogin_fields(session_, options, out); });
+  }
+
+  /// Starts action=clientlogin with the form's fields (JSON object). Out: "status" PASS, UI or
+  /// REDIRECT; FAIL and RESTART throw LoginError (json() holds the whole object).
+  std::string clientlogin(const std::string& request_json) {
+    return detail::checked([&](char** out) { return mw_clientlogin(session_, request_json.c_str(), out); });
+  }
+
+  /// Continues a clientlogin after UI or REDIRECT; StateError ("no_flow") with no flow in progress.
+  std::string clientlogin_step(const std::string& fields_json) {
+    return detail::checked([&](char** out) { return mw_clientlogin_step(session_, fields_json.c_str(), out); });
+  }
+
+  /// Sets the log callback (an empty function turns logging off). Not to be called from two
+  /// threads at once on one Session (the calls that log may run meanwhile).
+  void set_logger(Logger logger) {
+    std::unique_ptr<Logger> next;
+    mw_result result;
+    if (logger) {
+      next = std::make_unique<Logger>(std::move(logger));
+      result = mw_session_set_logger(session_, &Session::trampoline, next.get());
+    } else {
+      result = mw_session_set_logger(session_, nullptr, nullptr);
+    }
+    if (result != MW_OK) detail::throw_error(result, "{}");
+    // The replaced callback is kept until the Session goes: the C ABI does not promise that no
+    // other thread is still inside it when mw_session_set_logger returns.
+    if (logger_) retired_.push_back(std::move(logger_));
+    logger_ = std::move(next);
+  }
+
+ private:
+  mw_session* session_ = nullptr;
+  std::unique_ptr<Logger> logger_;                 // heap-held: its address is the userdata
+  std::vector<std::unique_ptr<Logger>> retired_;
+
+  void reset() noexcept {
+    mw_session_free(session_);  // NULL does nothing
+    session_ = nullptr;
+    logger_.reset();
+    retired_.clear();
+  }
+
+  static void trampoline(void* userdata, int level, const char* message) noexcept {
+    try {
+      (*static_cast<Logger*>(userdata))(level, message ? std::string_view(message) : std::string_view());
+    } catch (...) {
+      // An exception must not unwind into the library.
+    }
+  }
+
+  static mw_result result_of(const std::string& json) {
+    std::string code, info;
+    long result = MW_ERR_INTERNAL;
+    detail::ErrorReader(json).read(code, info, &result);
+    return static_cast<mw_result>(result);
+  }
+};
+
+}  // namespace mwauth
+
+#endif  // MWAUTH_HPP

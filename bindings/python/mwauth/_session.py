@@ -1,0 +1,291 @@
+"""``Session``: one wiki login, wrapping an ``mw_session *``."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import keyword
+import logging
+import threading
+from typing import Any, Callable, Dict, Mapping, Optional
+
+from . import _ffi
+from ._errors import ArgumentError, InternalError, Result, StateError, error_for
+
+__all__ = ["Session", "version", "LOGGER_NAME"]
+
+LOGGER_NAME = "mwauth"
+"""The :mod:`logging` logger the library's log lines go to, at the level the library gives:
+DEBUG (each HTTP exchange), INFO (retries, waits, re-logins), WARNING (dropped sessions, refused
+credentials). No line ever holds a password, token or cookie value."""
+
+JSONObject = Dict[str, Any]
+
+# A library's logger gets a NullHandler, so that without any logging configuration its WARNING
+# lines are not printed by logging's last-resort handler (the application decides).
+logging.getLogger(LOGGER_NAME).addHandler(logging.NullHandler())
+
+
+def version() -> str:
+    """The loaded library's version, ``"MAJOR.MINOR.PATCH"`` (``mw_version()``)."""
+    raw: bytes = _ffi.lib.mw_version()
+    return raw.decode("ascii")
+
+
+def _config_key(name: str) -> str:
+    """A keyword argument's config key: ``assert_`` is ``"assert"`` (a trailing underscore is
+    dropped from any Python keyword, the usual spelling for such names)."""
+    if name.endswith("_") and keyword.iskeyword(name[:-1]):
+        return name[:-1]
+    return name
+
+
+def _encode(value: Any) -> bytes:
+    try:
+        return _ffi.encode(value)
+    except (TypeError, ValueError) as e:
+        raise ArgumentError("invalid_json", f"cannot be sent as JSON: {e}", result=Result.ERR_ARGUMENT) from None
+
+
+def _decode(text: Optional[str], what: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise InternalError("bad_output", f"{what} returned text that is not JSON: {text[:200]!r}") from None
+
+
+def _make_log_callback(logger: logging.Logger) -> Any:
+    """A C log callback routing to ``logger``. It closes over the logger only (not the Session),
+    so it creates no reference cycle."""
+
+    def on_log(_userdata: Optional[int], level: int, message: Optional[bytes]) -> None:
+        # Runs on whichever thread made the call, with the GIL taken by ctypes. An exception
+        # cannot cross back into the library: ctypes would print and drop it, so catch here.
+        try:
+            if logger.isEnabledFor(level):
+                text = message.decode("utf-8", errors="replace") if message else ""
+                logger.log(level, "%s", text)
+        except Exception:  # noqa: BLE001 - a log handler's failure must not break a request
+            pass
+
+    return _ffi.LOG_FN(on_log)
+
+
+class Session:
+    """A session with one wiki: its cookies, tokens and login.
+
+    ``Session(api_url, **config)`` passes ``api_url`` and every keyword to ``mw_session_new`` as
+    its JSON config: ``user_agent``, ``timeout_ms``, ``maxlag``, ``max_retries``,
+    ``max_retry_wait_ms``, ``assert_`` (the key ``"assert"``: ``"user"``, ``"bot"`` or
+    ``"none"``), ``relogin``, ``bot_password`` (``{"username": ..., "password": ...}``),
+    ``cookie_file``, ``allow_insecure_http``, ``ca_file``, ``proxy``, ``max_response_bytes``,
+    ``oauth2_token``, ``oauth1``. ``None`` is sent as JSON ``null``. An unknown or ill-typed key
+    raises :class:`ArgumentError` (the library decides what it knows).
+
+    A Session may be shared by threads: requests run concurrently (ctypes releases the GIL for
+    each call) and share the login. :meth:`close` waits for calls still running on other
+    threads. Use it as a context manager, or call :meth:`close`; garbage collection closes it
+    too. The session's log lines go to ``logging.getLogger("mwauth")``; a log handler must not
+    call back into the same Session.
+    """
+
+    def __init__(self, api_url: str, **config: Any) -> None:
+        self._ptr: Any = None  # set first, so __del__ works even when __init__ fails
+        self._log_callback: Any = None
+        self._cond = threading.Condition(threading.Lock())
+        self._active = 0
+        self._closing = False
+        body: JSONObject = {"api_url": api_url}
+        for name, value in config.items():
+            body[_config_key(name)] = value
+        error = ctypes.c_void_p()
+        ptr = _ffi.lib.mw_session_new(_encode(body), ctypes.byref(error))
+        text = _ffi.take_string(error)
+        if not ptr:
+            out = _decode(text, "mw_session_new")
+            result = out.get("result", Result.ERR_INTERNAL) if isinstance(out, dict) else Result.ERR_INTERNAL
+            raise error_for(int(result), out)
+        self._ptr = ptr
+        self._api_url = api_url
+        # Keep the CFUNCTYPE object for as long as the session lives: the library holds only
+        # its address, and calling a collected callback would crash the process.
+        self._log_callback = _make_log_callback(logging.getLogger(LOGGER_NAME))
+        rc = _ffi.lib.mw_session_set_logger(ptr, self._log_callback, None)
+        if rc != Result.OK:
+            self.close()
+            raise error_for(rc, None)
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Releases the session (``mw_session_free``). Safe to call more than once; calls
+        running on other threads are waited for, later calls raise :class:`StateError`
+        (code ``"closed"``)."""
+        with self._cond:
+            if self._ptr is None or self._closing:
+                while self._ptr is not None:  # another thread is closing it: wait for that
+                    self._cond.wait()
+                return
+            self._closing = True
+            while self._active:
+                self._cond.wait()
+            ptr, self._ptr = self._ptr, None
+            _ffi.lib.mw_session_free(ptr)
+            # Only now may the callback go: the library no longer knows its address.
+            self._log_callback = None
+            self._cond.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run."""
+        return self._ptr is None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if getattr(self, "_ptr", None) is not None:
+                self.close()
+        except Exception:  # noqa: BLE001 - e.g. during interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._ptr is None else "open"
+        return f"<mwauth.Session {getattr(self, '_api_url', '?')!r} {state}>"
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _acquire(self) -> Any:
+        with self._cond:
+            if self._ptr is None or self._closing:
+                raise StateError("closed", "this Session has been closed", result=Result.ERR_STATE)
+            self._active += 1
+            return self._ptr
+
+    def _release(self) -> None:
+        with self._cond:
+            self._active -= 1
+            if self._active == 0:
+                self._cond.notify_all()
+
+    def _call(self, name: str, fn: Callable[..., int], *args: Any) -> Any:
+        """Calls ``fn(session, *args, &out)``; returns the decoded output or raises its error."""
+        ptr = self._acquire()
+        out = ctypes.c_void_p()
+        try:
+            rc = fn(ptr, *args, ctypes.byref(out))
+        finally:
+            text = _ffi.take_string(out)
+            self._release()
+        value = _decode(text, name)
+        if rc != Result.OK:
+            raise error_for(rc, value if isinstance(value, dict) else None)
+        if value is None:
+            raise InternalError("no_output", f"{name} succeeded but returned no output")
+        return value
+
+    def _optional(self, name: str) -> Callable[..., int]:
+        fn = _ffi.optional_symbol(name)
+        if fn is None:
+            raise ArgumentError(
+                "unsupported",
+                f"the loaded library ({_ffi.library_path()}, version {version()}) does not export "
+                f"{name}: it is older than this Python package",
+                result=Result.ERR_ARGUMENT,
+            )
+        return fn
+
+    # -- the API --------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> JSONObject:
+        """Logs in with a bot password (``action=login``): ``username`` is ``"User@appid"``.
+
+        Returns ``{"status": "PASS", "username": ..., "userid": ..., "warnings"?: ...}``. Raises
+        :class:`LoginError` when the wiki refuses (``code`` is MediaWiki's result, e.g.
+        ``"Failed"``, and ``error["reason"]`` its reason, e.g. ``"wrongpassword"``); the
+        session is then anonymous.
+        """
+        body = _encode({"username": username, "password": password})
+        return self._call("mw_login", _ffi.lib.mw_login, body)  # type: ignore[no-any-return]
+
+    def request(
+        self,
+        params: Mapping[str, Any],
+        *,
+        method: Optional[str] = None,
+        token: Optional[str] = None,
+        token_param: Optional[str] = None,
+    ) -> JSONObject:
+        """Calls the Action API as the session's user and returns its response.
+
+        ``params`` values may be str, int, float, bool (``True`` sends ``1``, ``False`` omits the
+        parameter), None (omitted) or lists of str and numbers (joined with ``|``).
+        ``format=json`` and ``formatversion=2`` are always sent. ``token`` names a token type
+        (``"csrf"``, ...): it is fetched and cached by the library and sent as ``token_param``
+        (default ``"token"``); ``method`` defaults to GET, or POST with a token.
+
+        Raises :class:`ApiError` for an API error (``error`` is MediaWiki's error object),
+        :class:`TransportError`, :class:`HttpError` and so on.
+        """
+        body: JSONObject = {"params": dict(params)}
+        if method is not None:
+            body["method"] = method
+        if token is not None:
+            body["token"] = token
+        if token_param is not None:
+            body["token_param"] = token_param
+        return self._call("mw_request", _ffi.lib.mw_request, _encode(body))  # type: ignore[no-any-return]
+
+    def logout(self) -> JSONObject:
+        """Logs out (``action=logout``) and forgets the session's cookies, tokens and
+        credentials, whatever the wiki answered. Returns ``{}``."""
+        return self._call("mw_logout", _ffi.lib.mw_logout)  # type: ignore[no-any-return]
+
+    @property
+    def info(self) -> JSONObject:
+        """What the session knows now, without a request: ``{"api_url", "logged_in" (True,
+        False or None when unknown), "username", "userid", "auth"}``."""
+        return self._call("mw_session_info", _ffi.lib.mw_session_info)  # type: ignore[no-any-return]
+
+    def clientlogin_fields(self, messageformat: Optional[str] = None) -> JSONObject:
+        """What a login form must ask (``meta=authmanagerinfo``): ``{"requests": [...],
+        "fields": {name: {"type", "label", "help", "optional", "sensitive", "value"?,
+        "options"?}}}``. ``messageformat`` is ``"html"``, ``"wikitext"`` (the default),
+        ``"raw"`` or ``"none"``. A logged-in session is logged out of first (locally)."""
+        options = None if messageformat is None else _encode({"messageformat": messageformat})
+        fn = self._optional("mw_clientlogin_fields")
+        return self._call("mw_clientlogin_fields", fn, options)  # type: ignore[no-any-return]
+
+    def clientlogin(self, fields: Optional[Mapping[str, Any]] = None, /, **more: Any) -> JSONObject:
+        """Starts an interactive login (``action=clientlogin``) with the form's fields, given as
+        a dict, as keywords, or both (keywords win): ``username``, ``password``, a captcha's
+        ``captchaWord``, ``rememberMe=True``, any field an extension asks for; also
+        ``returnurl`` and ``preservestate=True``. Values are str, or bool for checkboxes.
+
+        Returns MediaWiki's clientlogin object with ``"status"`` ``"PASS"`` (logged in),
+        ``"UI"`` (ask the ``"fields"`` it lists, then :meth:`clientlogin_step`) or
+        ``"REDIRECT"`` (send the user to ``"redirecttarget"``, then :meth:`clientlogin_step`
+        with what came back). ``FAIL`` and ``RESTART`` raise :class:`LoginError`, whose
+        ``response`` holds the object (after ``FAIL`` also the form to ask again).
+        """
+        body = dict(fields or {})
+        body.update(more)
+        fn = self._optional("mw_clientlogin")
+        return self._call("mw_clientlogin", fn, _encode(body))  # type: ignore[no-any-return]
+
+    def clientlogin_step(self, fields: Optional[Mapping[str, Any]] = None, /, **more: Any) -> JSONObject:
+        """Continues a clientlogin after ``UI`` or ``REDIRECT`` with the next fields (e.g.
+        ``OATHToken="123456"``, or the query parameters the return URL came back with). Same
+        results as :meth:`clientlogin`; with no flow in progress it raises :class:`StateError`
+        (code ``"no_flow"``)."""
+        body = dict(fields or {})
+        body.update(more)
+        fn = self._optional("mw_clientlogin_step")
+        return self._call("mw_clientlogin_step", fn, _encode(body))  # type: ignore[no-any-return]
+

@@ -1,0 +1,77 @@
+"""Shared fixtures for the Python binding's tests. They run against the real test wiki
+(tests/wiki/with-wiki.sh exports where it is and who its users are); without it they FAIL,
+on purpose: a test suite that skips itself green proves nothing. Run them with
+`tests/wiki/with-wiki.sh tests/python/run.sh` (make test does)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+import mwauth
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "bindings" / "python" / "examples"
+
+
+def env(name: str) -> str:
+    """The test wiki's variable `name`; fails the test (never skips it) when it is not set."""
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(
+            f"{name} is not set: these tests need the real test wiki; run them with "
+            "`tests/wiki/with-wiki.sh tests/python/run.sh` (make test does)",
+            pytrace=False,
+        )
+    return value
+
+
+@pytest.fixture
+def api_url() -> str:
+    return env("MWAUTH_TEST_API_URL")
+
+
+@pytest.fixture
+def bot() -> tuple:
+    return env("MWAUTH_TEST_BOT_USER"), env("MWAUTH_TEST_BOT_PASSWORD")
+
+
+@pytest.fixture
+def plain() -> tuple:
+    return env("MWAUTH_TEST_PLAIN_USER"), env("MWAUTH_TEST_PLAIN_PASSWORD")
+
+
+@pytest.fixture
+def human() -> tuple:
+    return env("MWAUTH_TEST_HUMAN_USER"), env("MWAUTH_TEST_HUMAN_PASSWORD")
+
+
+@pytest.fixture
+def secrets() -> List[str]:
+    """Every password of the test wiki, for checks that none leaks."""
+    names = ["MWAUTH_TEST_BOT_PASSWORD", "MWAUTH_TEST_PLAIN_PASSWORD", "MWAUTH_TEST_HUMAN_PASSWORD"]
+    return [env(n) for n in names]
+
+
+@pytest.fixture
+def session(api_url: str) -> Iterator[Callable[..., mwauth.Session]]:
+    """A factory of sessions on the test wiki (closed after the test)."""
+    made: List[mwauth.Session] = []
+
+    def make(**config: Any) -> mwauth.Session:
+        config.setdefault("user_agent", "mwauth-python-tests/1.0")
+        s = mwauth.Session(config.pop("api_url", api_url), **config)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.close()
+
+
+def user_name(s: mwauth.Session) -> str:
+    """Who the wiki says the session is (an IP address when anonymous)."""
+    return s.request({"action": "query", "meta": "userinfo"})["query"]["userinfo"]["name"]
