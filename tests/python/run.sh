@@ -30,7 +30,7 @@ if ! (cd "$REPO" && "$VPY" -m pip install --disable-pip-version-check --quiet ./
 	log "ERROR: pip install ./bindings/python failed"
 	exit 1
 fi
-"$VPY" -m pip install --disable-pip-version-check --quiet pytest >>"$WORK/pip.log" 2>&1 ||
+"$VPY" -m pip install --disable-pip-version-check --quiet pytest oauthlib >>"$WORK/pip.log" 2>&1 ||
 	{ cat "$WORK/pip.log" >&2; log "ERROR: pip install pytest failed"; exit 1; }
 log "installed in $((SECONDS - start)) s"
 
