@@ -18,7 +18,7 @@ EXAMPLES := bindings/c/examples/bin/botlogin bindings/c/examples/bin/clientlogin
 C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/resume tests/c/bin/botlogin \
             tests/c/bin/clientlogin
 
-.PHONY: all release demo test test-in-wiki c-tests lint header install clean
+.PHONY: all release demo test test-in-wiki c-tests lint header install bench clean
 
 all: $(EXAMPLES)
 
@@ -78,6 +78,10 @@ tests/c/bin/botlogin tests/c/bin/clientlogin: tests/c/bin/%: bindings/c/examples
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# Figures side by side with libcurl and Python clients (bench/README.md); about two minutes.
+bench:
+	bench/run.sh
 
 # Regenerates include/mwauth.h with the pinned cbindgen (a dev-dependency).
 header:
