@@ -122,3 +122,23 @@ def test_restart_is_a_login_error(session):
     assert e.value.response["status"] == "RESTART"
     with pytest.raises(mwauth.StateError):
         s.clientlogin_step(mwauthtestCode="x")
+
+
+def test_a_captcha_after_a_bad_login_is_shown_then_answered(session):
+    # MwCaptcha3: the Rust tests use the other two captcha users.
+    user, password = env("MWAUTH_TEST_CAPTCHA3_USER"), env("MWAUTH_TEST_CAPTCHA3_PASSWORD")
+    s = session()
+    with pytest.raises(mwauth.LoginError):
+        s.clientlogin(username=user, password="wrong")
+    # The right password alone fails now, and the FAIL carries the captcha the wiki wants.
+    with pytest.raises(mwauth.LoginError) as e:
+        s.clientlogin(username=user, password=password)
+    assert e.value.code == "wrongpassword"
+    fields = e.value.response["fields"]
+    assert fields["captchaId"]["type"] == "hidden" and fields["captchaId"]["value"]
+    assert env("MWAUTH_TEST_CAPTCHA_QUESTION") in fields["captchaInfo"]["value"]
+    form = s.clientlogin_fields()
+    assert "captchaWord" in form["fields"]
+    out = s.clientlogin(username=user, password=password, captchaWord=env("MWAUTH_TEST_CAPTCHA_ANSWER"))
+    assert out["status"] == "PASS"
+    assert user_name(s) == user
