@@ -250,7 +250,7 @@ impl Session {
             for (name, value) in &request.fields.values {
                 params.push((name, value));
             }
-            match self.call(Method::Post, &params) {
+            match self.call_object(Method::Post, &params) {
                 // The token died with its wiki session (expired while the form was shown).
                 Err(e) if e.code() == "badtoken" && !refetched => {
                     refetched = true;
@@ -295,7 +295,7 @@ impl Session {
         for (name, value) in &fields.values {
             params.push((name, value));
         }
-        let response = self.call(Method::Post, &params)?;
+        let response = self.call_object(Method::Post, &params)?;
         self.flow_answer(response)
     }
 
@@ -324,7 +324,7 @@ impl Session {
 
     /// One `GET meta=authmanagerinfo|tokens`: the form, and a login token kept for the flow.
     fn fetch_form(&self, format: MessageFormat) -> Result<Map<String, Value>> {
-        let mut response = self.call(
+        let mut response = self.call_object(
             Method::Get,
             &[
                 ("action", "query"),

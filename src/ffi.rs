@@ -80,16 +80,35 @@ fn panic_error() -> Error {
     )
 }
 
-/// Writes `value` as a new C string to `*out` when `out` is not NULL.
+/// What a function hands back: a JSON value, or JSON text the wiki already wrote (`mw_request`
+/// passes the wiki's answer through as it came, rather than rebuilding it).
+trait JsonOutput {
+    fn into_json_text(self) -> String;
+}
+
+impl JsonOutput for Value {
+    fn into_json_text(self) -> String {
+        self.to_string()
+    }
+}
+
+impl JsonOutput for String {
+    fn into_json_text(self) -> String {
+        self
+    }
+}
+
+/// Writes JSON text as a new C string to `*out` when `out` is not NULL.
 ///
 /// # Safety
 /// `out` is NULL or valid for writing one pointer.
-unsafe fn write_json(out: *mut *mut c_char, value: &Value) {
+unsafe fn write_json(out: *mut *mut c_char, text: String) {
     if out.is_null() {
         return;
     }
-    // serde_json escapes every control character, so the text has no interior NUL.
-    let text = CString::new(value.to_string()).unwrap_or_else(|_| {
+    // JSON has no raw NUL: serde_json escapes control characters, and a wiki's answer was
+    // checked to be JSON before it got here.
+    let text = CString::new(text).unwrap_or_else(|_| {
         CString::new(r#"{"error":{"code":"panic","info":"unrepresentable output"}}"#)
             .expect("a literal without NUL")
     });
@@ -101,14 +120,17 @@ unsafe fn write_json(out: *mut *mut c_char, value: &Value) {
 ///
 /// # Safety
 /// `out` is NULL or valid for writing one pointer.
-unsafe fn run(out: *mut *mut c_char, body: impl FnOnce() -> Result<Value>) -> mw_result {
-    let (code, json) = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(value)) => (mw_result::MW_OK, value),
-        Ok(Err(error)) => (error.kind().into(), error.to_json()),
-        Err(_) => (mw_result::MW_ERR_INTERNAL, panic_error().to_json()),
+unsafe fn run<T: JsonOutput>(out: *mut *mut c_char, body: impl FnOnce() -> Result<T>) -> mw_result {
+    let (code, text) = match catch_unwind(AssertUnwindSafe(|| body().map(T::into_json_text))) {
+        Ok(Ok(text)) => (mw_result::MW_OK, text),
+        Ok(Err(error)) => (error.kind().into(), error.to_json().to_string()),
+        Err(_) => (
+            mw_result::MW_ERR_INTERNAL,
+            panic_error().to_json().to_string(),
+        ),
     };
     // SAFETY: forwarded from the caller.
-    unsafe { write_json(out, &json) };
+    unsafe { write_json(out, text) };
     code
 }
 
@@ -153,13 +175,13 @@ unsafe fn session_arg<'a>(s: *const mw_session) -> Result<&'a Session> {
 ///
 /// # Safety
 /// As for `session_arg`, `json_arg` and `run`.
-unsafe fn session_call<T>(
+unsafe fn session_call<T, O: JsonOutput>(
     session: *mut mw_session,
     argument: *const c_char,
     argument_name: &str,
     out_json: *mut *mut c_char,
     parse: impl FnOnce(&Value) -> Result<T>,
-    call: impl FnOnce(&Session, T) -> Result<Value>,
+    call: impl FnOnce(&Session, T) -> Result<O>,
 ) -> mw_result {
     // SAFETY: forwarded from the caller.
     unsafe {
@@ -245,7 +267,7 @@ pub unsafe extern "C" fn mw_session_new(
         Err(_) => panic_error(),
     };
     // SAFETY: error_json is NULL or valid for writes (the function's contract).
-    unsafe { write_json(error_json, &error.to_json_with_result()) };
+    unsafe { write_json(error_json, error.to_json_with_result().to_string()) };
     ptr::null_mut()
 }
 
@@ -430,7 +452,7 @@ pub unsafe extern "C" fn mw_request(
             "request_json",
             out_json,
             ApiRequest::from_json,
-            |s, r| s.request(&r),
+            |s, r| s.request_text(&r),
         )
     }
 }

@@ -97,7 +97,7 @@ impl Session {
         let mut retried = false;
         loop {
             let token = self.fetch_token("login")?;
-            let response = self.call(
+            let response = self.call_object(
                 Method::Post,
                 &[
                     ("action", "login"),

@@ -3,7 +3,10 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::http::HttpResponse;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// A failed exchange, with what the retry policy needs to know about it.
 #[derive(Debug)]
@@ -25,18 +28,55 @@ impl From<Error> for Failure {
     }
 }
 
-/// An API response object, or why there is none.
-pub fn interpret(response: &HttpResponse) -> Result<Map<String, Value>, Failure> {
+/// An API response that is a JSON object without an error: its text as the wiki sent it.
+///
+/// Only its top-level keys are looked at to find an error; the whole object is built only by
+/// the callers that need its contents, so a caller's answer reaches C as the wiki's own bytes.
+#[derive(Debug)]
+pub struct ApiBody {
+    text: String,
+}
+
+impl ApiBody {
+    /// The response as the wiki sent it (checked to be a UTF-8 JSON object).
+    pub fn into_text(self) -> String {
+        self.text
+    }
+
+    /// The response as a JSON object.
+    pub fn parse(&self) -> Result<Map<String, Value>, Error> {
+        serde_json::from_str(&self.text).map_err(|_| not_json(200, self.text.len()))
+    }
+}
+
+fn not_json(status: u16, len: usize) -> Error {
+    Error::new(
+        ErrorKind::Http,
+        "not_json",
+        format!(
+            "the wiki's answer (HTTP {status}, {len} bytes) is not a JSON object: is api_url the wiki's api.php?"
+        ),
+    )
+    .with("http_status", status)
+}
+
+/// An API response, or why there is none.
+pub fn interpret(response: HttpResponse) -> Result<ApiBody, Failure> {
     let retry_after = response.retry_after.as_deref().and_then(parse_retry_after);
-    let parsed = serde_json::from_slice::<Value>(&response.body).ok();
-    if let Some(Value::Object(object)) = parsed {
-        if let Some(error) = api_error(&object) {
+    let status = response.status;
+    let len = response.body.len();
+    let text = String::from_utf8(response.body).ok();
+    let top_level = text
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<HashMap<Cow<'_, str>, &RawValue>>(t).ok());
+    if let Some(top_level) = top_level {
+        if let Some(error) = api_error(&top_level) {
             // A proxy or an extension may answer 429/503 with an API error body: still "come back
             // later", as the status says.
-            let retryable = error.code() == "maxlag" || matches!(response.status, 429 | 503);
+            let retryable = error.code() == "maxlag" || matches!(status, 429 | 503);
             let mut error = error;
-            if response.status >= 400 {
-                error = error.with("http_status", response.status);
+            if status >= 400 {
+                error = error.with("http_status", status);
             }
             return Err(Failure {
                 error,
@@ -44,37 +84,27 @@ pub fn interpret(response: &HttpResponse) -> Result<Map<String, Value>, Failure>
                 retry_after,
             });
         }
-        if (200..300).contains(&response.status) {
-            return Ok(object);
+        if (200..300).contains(&status) {
+            drop(top_level);
+            return Ok(ApiBody {
+                text: text.unwrap_or_default(),
+            });
         }
-    } else if (200..300).contains(&response.status) {
-        return Err(Error::new(
-            ErrorKind::Http,
-            "not_json",
-            format!(
-                "the wiki's answer (HTTP {}, {} bytes) is not a JSON object: is api_url the wiki's api.php?",
-                response.status,
-                response.body.len()
-            ),
-        )
-        .with("http_status", response.status)
-        .into());
+    } else if (200..300).contains(&status) {
+        return Err(not_json(status, len).into());
     }
     let mut error = Error::new(
         ErrorKind::Http,
         "http_status",
-        format!(
-            "the wiki answered HTTP {} without an API response",
-            response.status
-        ),
+        format!("the wiki answered HTTP {status} without an API response"),
     )
-    .with("http_status", response.status);
+    .with("http_status", status);
     if let Some(seconds) = retry_after {
         error = error.with("retry_after", seconds);
     }
     Err(Failure {
         error,
-        retryable: matches!(response.status, 429 | 503),
+        retryable: matches!(status, 429 | 503),
         retry_after,
     })
 }
@@ -82,11 +112,13 @@ pub fn interpret(response: &HttpResponse) -> Result<Map<String, Value>, Failure>
 /// MediaWiki's error in either shape: `{"error": {...}}` (errorformat=bc) is passed through as it
 /// is; `{"errors": [...]}` (other errorformats) gives `code` and `info` from its first entry and
 /// keeps the whole array beside them.
-pub fn api_error(object: &Map<String, Value>) -> Option<Error> {
-    if let Some(Value::Object(error)) = object.get("error") {
-        return Some(Error::from_wiki(ErrorKind::Api, error.clone()));
+fn api_error(top_level: &HashMap<Cow<'_, str>, &RawValue>) -> Option<Error> {
+    if let Some(raw) = top_level.get("error")
+        && let Ok(Value::Object(error)) = serde_json::from_str(raw.get())
+    {
+        return Some(Error::from_wiki(ErrorKind::Api, error));
     }
-    let Some(Value::Array(errors)) = object.get("errors") else {
+    let Ok(Value::Array(errors)) = serde_json::from_str(top_level.get("errors")?.get()) else {
         return None;
     };
     let first = errors.first().and_then(Value::as_object);
@@ -97,7 +129,7 @@ pub fn api_error(object: &Map<String, Value>) -> Option<Error> {
     if let Some(info) = first.and_then(message_text) {
         error.insert("info".into(), info.into());
     }
-    error.insert("errors".into(), Value::Array(errors.clone()));
+    error.insert("errors".into(), Value::Array(errors));
     Some(Error::from_wiki(ErrorKind::Api, error))
 }
 
@@ -137,7 +169,7 @@ mod tests {
     #[test]
     fn bc_error_passes_through() {
         let body = r#"{"error":{"code":"maxlag","info":"Waiting","host":"","lag":-1,"type":"db","docref":"See"}}"#;
-        let f = interpret(&response(200, body, Some("5"))).unwrap_err();
+        let f = interpret(response(200, body, Some("5"))).unwrap_err();
         assert!(f.retryable);
         assert_eq!(f.retry_after, Some(5));
         assert_eq!(f.error.kind(), ErrorKind::Api);
@@ -147,7 +179,7 @@ mod tests {
     #[test]
     fn errors_array_gives_code_and_info() {
         let body = r#"{"errors":[{"code":"assertuserfailed","text":"You are no longer logged in.","module":"main"}],"docref":"x"}"#;
-        let f = interpret(&response(200, body, None)).unwrap_err();
+        let f = interpret(response(200, body, None)).unwrap_err();
         assert_eq!(f.error.code(), "assertuserfailed");
         assert_eq!(f.error.info(), "You are no longer logged in.");
         assert!(f.error.object()["errors"].is_array());
@@ -156,7 +188,7 @@ mod tests {
     #[test]
     fn api_error_with_error_status_is_still_an_api_error() {
         let body = r#"{"error":{"code":"invalidmethod","info":"Invalid HTTP method."}}"#;
-        let f = interpret(&response(405, body, None)).unwrap_err();
+        let f = interpret(response(405, body, None)).unwrap_err();
         assert_eq!(f.error.kind(), ErrorKind::Api);
         assert_eq!(f.error.object()["http_status"], json!(405));
     }
@@ -164,7 +196,7 @@ mod tests {
     #[test]
     fn an_api_error_sent_with_503_is_retryable() {
         let body = r#"{"error":{"code":"readonly","info":"The wiki is in read-only mode."}}"#;
-        let f = interpret(&response(503, body, Some("3"))).unwrap_err();
+        let f = interpret(response(503, body, Some("3"))).unwrap_err();
         assert!(f.retryable);
         assert_eq!(f.retry_after, Some(3));
         assert_eq!(f.error.kind(), ErrorKind::Api);
@@ -172,18 +204,18 @@ mod tests {
 
     #[test]
     fn html_pages_and_overload() {
-        let f = interpret(&response(200, "<html>hi</html>", None)).unwrap_err();
+        let f = interpret(response(200, "<html>hi</html>", None)).unwrap_err();
         assert_eq!(
             (f.error.kind(), f.error.code()),
             (ErrorKind::Http, "not_json")
         );
-        let f = interpret(&response(500, "<html>oops</html>", None)).unwrap_err();
+        let f = interpret(response(500, "<html>oops</html>", None)).unwrap_err();
         assert_eq!(f.error.code(), "http_status");
         assert!(!f.retryable);
-        let f = interpret(&response(503, "busy", Some("7"))).unwrap_err();
+        let f = interpret(response(503, "busy", Some("7"))).unwrap_err();
         assert!(f.retryable);
         assert_eq!(f.error.object()["retry_after"], json!(7));
-        let f = interpret(&response(200, "[1]", None)).unwrap_err();
+        let f = interpret(response(200, "[1]", None)).unwrap_err();
         assert_eq!(f.error.code(), "not_json");
     }
 

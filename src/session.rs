@@ -15,7 +15,7 @@ use crate::http::{self, AgentKey, HttpRequest};
 use crate::login::Credentials;
 use crate::oauth::OAuth;
 use crate::params::{ApiRequest, Method, form_encode, redacted};
-use crate::response::{Failure, interpret};
+use crate::response::{ApiBody, Failure, interpret};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::fmt;
@@ -247,11 +247,7 @@ impl Session {
 
     /// One API call with the retry policy: `maxlag`, 429 and 503 are retried up to
     /// `max_retries` times, waiting what `Retry-After` says (1 s, 2 s, 4 s, ... without one).
-    pub(crate) fn call(
-        &self,
-        method: Method,
-        params: &[(&str, &str)],
-    ) -> Result<Map<String, Value>> {
+    pub(crate) fn call(&self, method: Method, params: &[(&str, &str)]) -> Result<ApiBody> {
         let maxlag = self.config.maxlag.map(|m| m.to_string());
         let mut full: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 3);
         full.extend_from_slice(params);
@@ -265,7 +261,7 @@ impl Session {
         let mut retries = 0;
         loop {
             let failure = match self.exchange(method, &full) {
-                Ok(object) => return Ok(object),
+                Ok(body) => return Ok(body),
                 Err(failure) if failure.retryable => failure,
                 Err(failure) => return Err(failure.error),
             };
@@ -296,12 +292,17 @@ impl Session {
         }
     }
 
-    /// One HTTP exchange: cookies out, cookies in (when still the same generation), the answer read.
-    fn exchange(
+    /// `call`, for the library's own requests whose answers it reads.
+    pub(crate) fn call_object(
         &self,
         method: Method,
         params: &[(&str, &str)],
-    ) -> Result<Map<String, Value>, Failure> {
+    ) -> Result<Map<String, Value>> {
+        self.call(method, params)?.parse()
+    }
+
+    /// One HTTP exchange: cookies out, cookies in (when still the same generation), the answer read.
+    fn exchange(&self, method: Method, params: &[(&str, &str)]) -> Result<ApiBody, Failure> {
         let (generation, cookie_header) = {
             let state = self.state()?;
             (
@@ -375,7 +376,7 @@ impl Session {
                 }
             }
         }
-        interpret(&response)
+        interpret(response)
     }
 
     /// Rewrites `cookie_file`, if the session has one. Called with the state locked, so that
@@ -410,7 +411,7 @@ impl Session {
 
     /// Fetches a token of `kind` without touching the cache.
     pub(crate) fn fetch_token(&self, kind: &str) -> Result<Zeroizing<String>> {
-        let response = self.call(
+        let response = self.call_object(
             Method::Get,
             &[("action", "query"), ("meta", "tokens"), ("type", kind)],
         )?;
@@ -442,6 +443,16 @@ impl Session {
     /// Any Action API call, authenticated: the session's `assert`, tokens fetched and refreshed,
     /// and one re-login when the wiki has dropped the session.
     pub fn request(&self, request: &ApiRequest) -> Result<Value> {
+        Ok(Value::Object(self.request_body(request)?.parse()?))
+    }
+
+    /// `request`, with the answer as the text the wiki sent (what `mw_request` hands to C,
+    /// without building and re-serializing the object).
+    pub fn request_text(&self, request: &ApiRequest) -> Result<String> {
+        Ok(self.request_body(request)?.into_text())
+    }
+
+    fn request_body(&self, request: &ApiRequest) -> Result<ApiBody> {
         self.login_if_needed()?;
         let mut relogin_tried = false;
         loop {
@@ -461,11 +472,11 @@ impl Session {
                 (generation, assert, self.request_once(request, assert))
             };
             let error = match result {
-                Ok(object) => {
+                Ok(body) => {
                     if asserted.is_some() {
                         self.state()?.identity.logged_in = Some(true);
                     }
-                    return Ok(Value::Object(object));
+                    return Ok(body);
                 }
                 Err(error) => error,
             };
@@ -496,11 +507,7 @@ impl Session {
         }
     }
 
-    fn request_once(
-        &self,
-        request: &ApiRequest,
-        assert: Option<&str>,
-    ) -> Result<Map<String, Value>> {
+    fn request_once(&self, request: &ApiRequest, assert: Option<&str>) -> Result<ApiBody> {
         let mut params: Vec<(&str, &str)> = request
             .params
             .iter()
@@ -547,7 +554,7 @@ impl Session {
     /// Asks the wiki (without `assert`) whether this session is anonymous now.
     fn is_anonymous_now(&self) -> Result<bool> {
         let _shared = self.shared_gate()?;
-        let info = self.call(Method::Get, &[("action", "query"), ("meta", "userinfo")])?;
+        let info = self.call_object(Method::Get, &[("action", "query"), ("meta", "userinfo")])?;
         Ok(info
             .get("query")
             .and_then(|q| q.get("userinfo"))
