@@ -186,7 +186,7 @@ fn hidden_fields(fields: Option<&Value>) -> Vec<(String, String)> {
 
 /// What the flow turned into after one clientlogin POST.
 enum Status {
-    Pass(String),
+    Pass(Option<String>),
     Continue,
     Fail,
     Restart,
@@ -303,6 +303,7 @@ impl Session {
     /// An anonymous one is kept, with what the wiki stored in it (a captcha demanded after a bad
     /// attempt, a form's login token).
     fn start_flow_session(&self) -> Result<()> {
+        self.forget_credentials()?;
         let logged_in = {
             let state = self.state()?;
             state.identity.logged_in != Some(false)
@@ -379,19 +380,28 @@ impl Session {
                 answer
                     .get("username")
                     .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
+                    .map(str::to_string),
             ),
             Some("UI") | Some("REDIRECT") => Status::Continue,
             Some("RESTART") => Status::Restart,
-            _ => Status::Fail,
+            Some("FAIL") => Status::Fail,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Http,
+                    "not_json",
+                    "the wiki's clientlogin answer has no status that MediaWiki sends (PASS, FAIL, UI, REDIRECT, RESTART)",
+                ));
+            }
         };
         match status {
             Status::Pass(username) => {
                 // The wiki reset the session id and every token secret.
-                self.logged_in_as(&username, None, AuthKind::ClientLogin, None)?;
+                self.logged_in_as(username.as_deref(), None, AuthKind::ClientLogin, None)?;
                 self.log(LogLevel::Info, || {
-                    format!("logged in as {username} (clientlogin)")
+                    format!(
+                        "logged in as {} (clientlogin)",
+                        username.as_deref().unwrap_or("?")
+                    )
                 });
                 Ok(Value::Object(answer))
             }

@@ -5,6 +5,7 @@ use crate::json::{Fields, expect_object};
 use crate::login::Credentials;
 use crate::oauth::{OAuth, OAuth1Keys};
 use serde_json::Value;
+use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use ureq::http::Uri;
@@ -49,18 +50,69 @@ pub struct Config {
     pub oauth: Option<OAuth>,
     /// PEM root certificates trusted in addition to the built-in ones.
     pub ca_file: Option<PathBuf>,
-    pub proxy: ProxySetting,
+    /// `None`: straight to the wiki.
+    pub proxy: Option<ProxyUrl>,
 }
 
-/// Which proxy carries the session's requests.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ProxySetting {
-    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` from the environment, as curl does.
-    Environment,
-    /// No proxy at all.
-    Off,
-    /// This proxy URL (http, https, socks4, socks5).
-    Url(String),
+/// The proxy that carries the session's requests, if any: the config's `proxy`, or for `null`
+/// the environment's, read once when the config is checked.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ProxyUrl(pub String);
+
+impl fmt::Debug for ProxyUrl {
+    /// Without a user name or password the URL may carry.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((_, host)) => write!(f, "{scheme}://<hidden>@{host}"),
+                None => write!(f, "{}", self.0),
+            },
+            None => write!(f, "<unparsed proxy URL>"),
+        }
+    }
+}
+
+fn checked_proxy(url: &str, what: &str) -> Result<ProxyUrl> {
+    if ureq::Proxy::new(url).is_err() {
+        return Err(Error::argument(
+            "invalid_value",
+            format!("{what} must be a proxy URL (http, https, socks4 or socks5) or \"none\""),
+        ));
+    }
+    Ok(ProxyUrl(url.to_string()))
+}
+
+/// The environment's proxy for the API, by curl's rules: `no_proxy`/`NO_PROXY` exempt hosts;
+/// `https_proxy`/`HTTPS_PROXY` for https and only the lower-case `http_proxy` for http (an
+/// upper-case `HTTP_PROXY` can be set by a request header under CGI: "httpoxy"); then
+/// `all_proxy`/`ALL_PROXY`. A loopback API never goes through the environment's proxy: its
+/// bytes, credentials included, would leave the machine.
+fn environment_proxy(api: &ApiUrl) -> Result<Option<ProxyUrl>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if api.loopback {
+        return Ok(None);
+    }
+    if let Some(no_proxy) = var("no_proxy").or_else(|| var("NO_PROXY"))
+        && no_proxy.split(',').map(str::trim).any(|entry| {
+            let entry = entry.trim_start_matches('.').to_ascii_lowercase();
+            entry == "*"
+                || (!entry.is_empty()
+                    && (api.host == entry || api.host.ends_with(&format!(".{entry}"))))
+        })
+    {
+        return Ok(None);
+    }
+    let names: &[&str] = if api.https {
+        &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        &["http_proxy", "all_proxy", "ALL_PROXY"]
+    };
+    for name in names {
+        if let Some(url) = var(name) {
+            return checked_proxy(&url, &format!("the environment variable {name}")).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 30_000;
@@ -127,19 +179,12 @@ impl Config {
                 Some("") => return Err(fields.invalid("ca_file", "is empty")),
                 Some(path) => Some(PathBuf::from(path)),
             },
-            proxy: match fields.optional_str("proxy")? {
-                None => ProxySetting::Environment,
-                Some("none") => ProxySetting::Off,
-                Some(url) => {
-                    if ureq::Proxy::new(url).is_err() {
-                        return Err(fields.invalid(
-                            "proxy",
-                            "must be a proxy URL (http, https, socks4 or socks5) or \"none\"",
-                        ));
-                    }
-                    ProxySetting::Url(url.to_string())
-                }
-            },
+            proxy: None,
+        };
+        config.proxy = match fields.optional_str("proxy")? {
+            None => environment_proxy(&config.api)?,
+            Some("none") => None,
+            Some(url) => Some(checked_proxy(url, "config.proxy")?),
         };
         let oauth2 = fields.optional_str("oauth2_token")?;
         let oauth1 = fields.take_non_null("oauth1");
@@ -172,7 +217,9 @@ impl Config {
     /// Refuses to send credentials over plain http to a host that is not loopback, unless the
     /// configuration allows it.
     pub fn check_credentials_may_be_sent(&self) -> Result<()> {
-        if self.api.https || self.api.loopback || self.allow_insecure_http {
+        // Through a proxy, plain http to a loopback wiki leaves the machine all the same.
+        let stays_on_this_machine = self.api.loopback && self.proxy.is_none();
+        if self.api.https || stays_on_this_machine || self.allow_insecure_http {
             return Ok(());
         }
         Err(Error::argument(
@@ -352,11 +399,19 @@ mod tests {
             assert_eq!(e.code(), code, "{value}");
             assert!(e.info().contains(named), "{value}: {}", e.info());
         }
-        let c = Config::from_json(&json!({"api_url": "http://x/api.php", "proxy": null})).unwrap();
-        assert_eq!(c.proxy, ProxySetting::Environment);
         let c =
             Config::from_json(&json!({"api_url": "http://x/api.php", "proxy": "none"})).unwrap();
-        assert_eq!(c.proxy, ProxySetting::Off);
+        assert_eq!(c.proxy, None);
+        let c = Config::from_json(
+            &json!({"api_url": "http://127.0.0.1/api.php", "proxy": "http://u:secret@p:3128"}),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("secret"));
+        // A loopback wiki reached through a proxy is not loopback for credentials.
+        assert_eq!(
+            c.check_credentials_may_be_sent().unwrap_err().code(),
+            "insecure_http"
+        );
     }
 
     #[test]

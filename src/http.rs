@@ -5,7 +5,7 @@
 //! has its own jar, see `cookies`), and neither are error statuses: MediaWiki sends `Retry-After`
 //! with 503/429 and API errors with non-2xx statuses, so every status comes back as a response.
 
-use crate::config::ProxySetting;
+use crate::config::ProxyUrl;
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::HashMap;
 use std::io;
@@ -46,7 +46,7 @@ pub struct HttpRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AgentKey {
     pub timeout_ms: u64,
-    pub proxy: ProxySetting,
+    pub proxy: Option<ProxyUrl>,
     /// PEM text of root certificates trusted besides the built-in ones (`ca_file`).
     pub extra_roots_pem: Option<Vec<u8>>,
 }
@@ -95,13 +95,9 @@ fn build_agent(key: &AgentKey) -> Agent {
         // An API URL does not redirect; following one could carry a POST body elsewhere.
         .max_redirects(0)
         .timeout_global(Some(Duration::from_millis(key.timeout_ms)));
-    builder = match &key.proxy {
-        // ureq's default already reads HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY.
-        ProxySetting::Environment => builder,
-        ProxySetting::Off => builder.proxy(None),
-        // Checked when the config was read.
-        ProxySetting::Url(url) => builder.proxy(ureq::Proxy::new(url).ok()),
-    };
+    // Always set: ureq's default would read the environment by rules other than curl's.
+    // The URL was checked when the config was read.
+    builder = builder.proxy(key.proxy.as_ref().and_then(|p| ureq::Proxy::new(&p.0).ok()));
     if let Some(pem) = &key.extra_roots_pem {
         // RootCerts::Specific replaces the built-in roots: give it both.
         let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
@@ -258,6 +254,16 @@ impl Resolver for CachingResolver {
             _ => 80,
         });
         let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if literal.eq_ignore_ascii_case("localhost") {
+            // Loopback by definition, and the credential rule relies on it: never ask DNS.
+            let mut addrs = self.empty();
+            addrs.push(SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port));
+            addrs.push(SocketAddr::new(
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+                port,
+            ));
+            return Ok(addrs);
+        }
         if let Ok(ip) = literal.parse::<IpAddr>() {
             let mut addrs = self.empty();
             addrs.push(SocketAddr::new(ip, port));

@@ -79,6 +79,7 @@ impl Session {
         self.refuse_if_oauth("log in")?;
         self.config().check_credentials_may_be_sent()?;
         let _exclusive = self.exclusive_gate()?;
+        self.explicit_login_started()?;
         match self.login_locked(credentials) {
             Ok(out) => Ok(out),
             Err(error) => {
@@ -115,7 +116,12 @@ impl Session {
                         .and_then(Value::as_str)
                         .unwrap_or(credentials.username());
                     let userid = login.get("lguserid").and_then(Value::as_u64);
-                    self.logged_in_as(username, userid, AuthKind::BotPassword, Some(credentials))?;
+                    self.logged_in_as(
+                        Some(username),
+                        userid,
+                        AuthKind::BotPassword,
+                        Some(credentials),
+                    )?;
                     self.log(LogLevel::Info, || format!("logged in as {username}"));
                     let mut out = json!({"status": "PASS", "username": username, "userid": userid});
                     if let Some(warnings) = response.get("warnings") {

@@ -84,6 +84,8 @@ pub(crate) struct State {
     /// resumed from a cookie file, cleared by any login or logout. A re-login, by contrast,
     /// happens only when the wiki says the session is gone, and only with `relogin`.
     login_pending: bool,
+    /// Set when the wiki dropped a session right after a re-login: no more until then.
+    relogins_paused_until: Option<Instant>,
     /// The clientlogin flow in progress, if any.
     pub(crate) flow: ClientLoginFlow,
 }
@@ -103,6 +105,9 @@ impl fmt::Debug for Session {
             .finish_non_exhaustive()
     }
 }
+
+/// How long re-logins pause after the wiki dropped a session right after one.
+const RELOGIN_PAUSE: Duration = Duration::from_secs(300);
 
 fn check_folder_exists(path: &std::path::Path) -> Result<()> {
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
@@ -192,6 +197,7 @@ impl Session {
                 tokens: HashMap::new(),
                 credentials: config.bot_password.clone(),
                 login_pending: config.bot_password.is_some() && identity.logged_in == Some(false),
+                relogins_paused_until: None,
                 identity,
                 flow: ClientLoginFlow::default(),
             }),
@@ -474,37 +480,72 @@ impl Session {
             let error = match result {
                 Ok(body) => {
                     if asserted.is_some() {
-                        self.state()?.identity.logged_in = Some(true);
+                        self.settle_logged_in(generation, true)?;
                     }
                     return Ok(body);
                 }
                 Err(error) => error,
             };
             let session_gone = match error.code() {
-                "assertuserfailed" | "assertnameduserfailed" => true,
-                // Gone if another thread has logged in again since this request went out, or
-                // if the wiki now takes us for anonymous (not merely a user without the bot right).
-                // Gone if the wiki now takes us for anonymous (not merely a user without the bot
-                // right), or if another thread has logged in again since this request went out:
-                // asked in that order, as the check may itself wait for that re-login.
-                "assertbotfailed" => {
-                    self.is_anonymous_now()? || self.state()?.generation != generation
+                "assertuserfailed" => true,
+                // A user without the bot right, or not the user a caller's own `assertuser`
+                // names: gone only if the wiki now takes us for anonymous, or if another thread
+                // has logged in again since this request went out (asked in that order, as the
+                // check may itself wait for that re-login). A failed check is no evidence.
+                "assertbotfailed" | "assertnameduserfailed" => {
+                    self.is_anonymous_now().unwrap_or(false)
+                        || self.state()?.generation != generation
                 }
                 _ => false,
             };
             if !session_gone {
                 return Err(error);
             }
-            if !relogin_tried && self.config.relogin && self.state()?.credentials.is_some() {
+            if relogin_tried {
+                // Dropped again right after a fresh login: logging in once more per request
+                // would be a storm the wiki's operators notice. Pause re-logins for a while.
+                self.suspend_relogins(&error)?;
+            } else if self.config.relogin && self.relogins_allowed()? {
                 relogin_tried = true;
                 if self.relogin(generation, Some(error.code())).is_ok() {
                     continue;
                 }
                 return Err(error);
             }
-            self.state()?.identity.logged_in = Some(false);
+            self.settle_logged_in(generation, false)?;
             return Err(error);
         }
+    }
+
+    /// Records what a request's answer says of the login, unless a login or logout has
+    /// started a new generation since it went out.
+    fn settle_logged_in(&self, generation: u64, logged_in: bool) -> Result<()> {
+        let mut state = self.state()?;
+        if state.generation == generation {
+            state.identity.logged_in = Some(logged_in);
+        }
+        Ok(())
+    }
+
+    /// Whether a re-login may happen now: credentials are known and re-logins are not paused.
+    fn relogins_allowed(&self) -> Result<bool> {
+        let state = self.state()?;
+        Ok(state.credentials.is_some()
+            && state
+                .relogins_paused_until
+                .is_none_or(|until| Instant::now() >= until))
+    }
+
+    fn suspend_relogins(&self, error: &Error) -> Result<()> {
+        self.state()?.relogins_paused_until = Some(Instant::now() + RELOGIN_PAUSE);
+        self.log(LogLevel::Warning, || {
+            format!(
+                "the wiki dropped the session again right after a new login ({}); no re-logins for {} s (does the wiki set Secure cookies that cannot travel over http?)",
+                error.code(),
+                RELOGIN_PAUSE.as_secs()
+            )
+        });
+        Ok(())
     }
 
     fn request_once(&self, request: &ApiRequest, assert: Option<&str>) -> Result<ApiBody> {
@@ -648,7 +689,7 @@ impl Session {
     /// such a session is never silently logged in again, perhaps as another account).
     pub(crate) fn logged_in_as(
         &self,
-        username: &str,
+        username: Option<&str>,
         userid: Option<u64>,
         auth: AuthKind,
         credentials: Option<&Credentials>,
@@ -659,7 +700,7 @@ impl Session {
         state.generation += 1;
         state.identity = Identity {
             logged_in: Some(true),
-            username: Some(username.to_string()),
+            username: username.map(str::to_string),
             userid,
             auth: Some(auth),
             asserting: self.config.assert != Assert::None,
@@ -669,11 +710,30 @@ impl Session {
         Ok(())
     }
 
-    /// A failed explicit login leaves the session anonymous and without credentials.
+    /// A caller's own login ends a pause of re-logins and any pending `bot_password` login.
+    pub(crate) fn explicit_login_started(&self) -> Result<()> {
+        let mut state = self.state()?;
+        state.relogins_paused_until = None;
+        state.login_pending = false;
+        Ok(())
+    }
+
+    /// A clientlogin flow makes the session another account's: the stored credentials must not
+    /// log it in again (as the bot) while the flow waits for a step, nor after it.
+    pub(crate) fn forget_credentials(&self) -> Result<()> {
+        let mut state = self.state()?;
+        state.credentials = None;
+        state.login_pending = false;
+        Ok(())
+    }
+
+    /// A failed explicit login leaves the session anonymous and without credentials. It keeps
+    /// asserting if it did: other threads' requests must fail, not go out anonymously.
     pub(crate) fn forget_login(&self) -> Result<()> {
         let mut state = self.state()?;
         state.identity = Identity {
             logged_in: Some(false),
+            asserting: state.identity.asserting,
             ..Identity::default()
         };
         state.credentials = None;

@@ -26,7 +26,7 @@ fn api_server() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        for stream in listener.incoming().take(4) {
+        for stream in listener.incoming().take(16) {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut line = String::new();
@@ -51,7 +51,7 @@ fn connect_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
     std::thread::spawn(move || {
-        for client in listener.incoming().take(4) {
+        for client in listener.incoming().take(16) {
             let Ok(mut client) = client else { continue };
             let mut reader = BufReader::new(client.try_clone().unwrap());
             let mut request_line = String::new();
@@ -61,11 +61,14 @@ fn connect_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
                 line.clear();
             }
             record.lock().unwrap().push(request_line.trim().to_string());
-            let target = request_line
+            // Every host is this machine: the tests name hosts that DNS does not know.
+            let port = request_line
                 .split_whitespace()
                 .nth(1)
-                .unwrap_or("")
+                .and_then(|authority| authority.rsplit_once(':'))
+                .map_or("", |(_, port)| port)
                 .to_string();
+            let target = format!("127.0.0.1:{port}");
             let Ok(mut upstream) = TcpStream::connect(&target) else {
                 let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
                 continue;
@@ -269,4 +272,111 @@ fn ca_file_adds_a_trusted_root() {
     assert!(e.info().contains("cannot be read"), "{}", e.info());
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The environment's proxy follows curl's rules, and never carries a loopback API's traffic.
+/// Environment variables are per process: the checks run in a child copy of this test binary.
+#[test]
+fn the_environment_proxy_is_read_as_curl_reads_it() {
+    if let Ok(target) = std::env::var("MWAUTH_TEST_PROXY_CHILD_TARGET") {
+        let proxied = std::env::var("MWAUTH_TEST_PROXY_CHILD_MODE").unwrap();
+        let api = match proxied.as_str() {
+            "loopback" => format!("http://localhost:{target}/api.php"),
+            _ => format!("http://wiki.invalid:{target}/api.php"),
+        };
+        let s = session(json!({"api_url": api, "timeout_ms": 5000})).unwrap();
+        match query(&s) {
+            Ok(out) => println!("CHILD-OK {}", out["query"]["general"]["sitename"]),
+            Err(e) => println!("CHILD-ERR {}", e.code()),
+        }
+        // A loopback wiki with the environment's proxy set: credentials may go (directly).
+        if proxied == "loopback" {
+            let login = s.login(&mwauth::Credentials::new(
+                "Bot@app",
+                "0123456789abcdefghijklmnopqrstuv",
+            ));
+            println!(
+                "CHILD-LOGIN {}",
+                login.map_or_else(|e| e.code().to_string(), |_| "ok".into())
+            );
+        }
+        return;
+    }
+    let target = api_server();
+    let (proxy, seen) = connect_proxy();
+    let proxy_url = format!("http://127.0.0.1:{proxy}");
+    let child = |mode: &str, vars: &[(&str, &str)]| {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "--exact",
+                "the_environment_proxy_is_read_as_curl_reads_it",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("MWAUTH_TEST_PROXY_CHILD_TARGET", target.to_string())
+            .env("MWAUTH_TEST_PROXY_CHILD_MODE", mode);
+        for name in [
+            "http_proxy",
+            "HTTP_PROXY",
+            "https_proxy",
+            "HTTPS_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+            "no_proxy",
+            "NO_PROXY",
+        ] {
+            command.env_remove(name);
+        }
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let out = command.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // http_proxy carries plain http to another host.
+    let out = child("remote", &[("http_proxy", &proxy_url)]);
+    assert!(out.contains("CHILD-OK \"Proxied\""), "{out}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    // An upper-case HTTP_PROXY is not read ("httpoxy"), nor is HTTPS_PROXY for http.
+    let out = child(
+        "remote",
+        &[("HTTP_PROXY", &proxy_url), ("HTTPS_PROXY", &proxy_url)],
+    );
+    assert!(out.contains("CHILD-ERR dns"), "{out}");
+    // no_proxy exempts the host.
+    let out = child(
+        "remote",
+        &[
+            ("http_proxy", &proxy_url),
+            ("no_proxy", "example.org, .invalid"),
+        ],
+    );
+    assert!(out.contains("CHILD-ERR dns"), "{out}");
+    // A loopback wiki never goes through the environment's proxy, so credentials may go to it.
+    let out = child(
+        "loopback",
+        &[("http_proxy", &proxy_url), ("ALL_PROXY", &proxy_url)],
+    );
+    assert!(out.contains("CHILD-OK \"Proxied\""), "{out}");
+    assert!(!out.contains("CHILD-LOGIN insecure_http"), "{out}");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "the proxy saw loopback traffic"
+    );
+}
+
+#[test]
+fn a_configured_proxy_makes_a_loopback_wiki_remote_for_credentials() {
+    let s =
+        session(json!({"api_url": "http://127.0.0.1:9/api.php", "proxy": "http://127.0.0.1:9"}))
+            .unwrap();
+    let e = s
+        .login(&mwauth::Credentials::new(
+            "Bot@app",
+            "0123456789abcdefghijklmnopqrstuv",
+        ))
+        .unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Argument, "insecure_http"));
 }
