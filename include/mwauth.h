@@ -9,8 +9,9 @@
  * Ownership: every `char **out_json` may be NULL ("discard the result"). When it is not NULL,
  * the function ALWAYS sets *out_json before returning: to a new JSON text that the caller
  * releases with mw_string_free() - the result on MW_OK, an object with an "error" member
- * otherwise. Never free these strings with free(): memory the library allocates is released only
- * by the library. mw_session_free(NULL) and mw_string_free(NULL) do nothing.
+ * otherwise (NULL only if memory ran out). The string is the caller's until then, to read or
+ * write into. Release it only with mw_string_free(): memory the library allocates is released
+ * only by the library. mw_session_free(NULL) and mw_string_free(NULL) do nothing.
  *
  * Errors: every function that can fail returns an mw_result. An "error" object always has "code"
  * (short, machine-readable) and "info" (a sentence for people); transport and HTTP errors add
@@ -34,14 +35,14 @@
  * Any function may be called from any thread, also on one session from many threads at once,
  * except mw_session_free(), which must not race with any other call on that session (as with
  * libcurl's handles). Requests on one session run concurrently and share its cookies and tokens;
- * login and logout are exclusive while they run (they wait for running requests, and requests
- * wait for them). When the wiki drops a session that many threads share, one re-login happens and
+ * mw_login, mw_logout and the clientlogin calls are exclusive while they run (they wait for
+ * running requests, and requests wait for them). When the wiki drops a session that many threads share, one re-login happens and
  * the waiting requests are retried after it. Calls on different sessions never block each other.
  * After fork(), a child must not use sessions created by the parent.
  *
  * No Rust panic ever crosses this boundary: a caught panic returns MW_ERR_INTERNAL.
  *
- * Reference: docs/abi.md in the source tree has the config keys and the JSON shapes in full.
+ * Reference: docs/abi.md in mwauth's source tree has the contract in full.
  */
 
 #ifndef MWAUTH_H
@@ -111,7 +112,8 @@ typedef struct mw_session mw_session;
  * A log callback: `level` is 10 (debug: one line per HTTP exchange), 20 (info: retries, waits,
  * re-logins) or 30 (warning: dropped sessions, refused credentials); `message` is valid only
  * during the call. It runs on the thread that made the call, possibly on several threads at
- * once, and must not call back into the same session.
+ * once. It must return normally and soon (no longjmp, no C++ exception through it), must not
+ * call back into the same session, and must not wait for another thread that uses the session.
  */
 typedef void (*mw_log_fn)(void *userdata, int level, const char *message);
 
@@ -145,7 +147,10 @@ const char *mw_version(void);
  *   cookie_file         string or null: a Netscape cookies.txt file (as curl -b/-c and Python's
  *                       MozillaCookieJar read it), loaded here when it exists and rewritten
  *                       atomically with mode 0600 whenever the cookies change; a session resumed
- *                       from it reports "auth": "cookies" and makes no request of its own
+ *                       from it reports "auth": "cookies" and makes no request of its own.
+ *                       Session cookies are written with expiry 0, as curl writes them: load the
+ *                       file in Python with MozillaCookieJar.load(ignore_discard=True,
+ *                       ignore_expires=True)
  *   allow_insecure_http boolean, false: allow credentials over plain http to a host that is not
  *                       loopback
  *   max_response_bytes  integer, 67108864: larger bodies fail with MW_ERR_HTTP "too_large"
@@ -177,7 +182,8 @@ mw_session *mw_session_new(const char *config_json, char **error_json);
 void mw_session_free(mw_session *session);
 
 /**
- * Releases a string returned by this library. NULL does nothing.
+ * Releases a string returned by this library. NULL does nothing. The caller may have written
+ * into the string (it is the caller's until freed), but must not free it any other way.
  *
  * # Safety
  * `s` is NULL or a string returned by this library, not freed before.
@@ -221,7 +227,10 @@ mw_result mw_clientlogin_fields(mw_session *session, const char *options_json, c
  * {"username": ..., "password": ..., "captchaWord": ..., "rememberMe": true, ...}, optionally
  * "returnurl" (sent as loginreturnurl; default: the api_url) and "preservestate": true. Field
  * values are strings, or booleans for checkboxes (false leaves the field out). Hidden fields of
- * the last form fetched are sent back unless overridden; a captcha id is used once.
+ * the last form fetched are sent back unless overridden; a captcha id is used once. Field
+ * names the library sends itself (action, format, formatversion, errorformat, maxlag, assert,
+ * logintoken, logincontinue, loginreturnurl, loginpreservestate, loginmergerequestfields,
+ * loginmessageformat, loginrequests) are MW_ERR_ARGUMENT.
  *
  * Out: MediaWiki's clientlogin object. "status" PASS, UI or REDIRECT returns MW_OK (UI and
  * REDIRECT carry "requests" and merged "fields" to ask next; REDIRECT carries
@@ -255,7 +264,9 @@ mw_result mw_clientlogin_step(mw_session *session, const char *fields_json, char
  *
  * format=json and formatversion=2 are always sent; once logged in, the session's "assert" too.
  * With "token", the token is fetched when first needed, cached, sent in the POST body, and
- * refreshed once on badtoken. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
+ * refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
+ * or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
+ * MW_ERR_ARGUMENT. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
  * has dropped the session, the library logs in again once and retries. On MW_OK, out is the API's
  * response; on MW_ERR_API, {"error": <MediaWiki's error object>}.
  *
@@ -291,12 +302,14 @@ mw_result mw_session_info(mw_session *session, char **out_json);
  * milliseconds); retries, waits and re-logins at 20; dropped sessions and refused credentials
  * at 30. A line never holds a password, token or cookie value. The callback runs on the thread
  * that made the call, may run on several threads at once, and must not call back into the same
- * session. `userdata` is passed to it unchanged. When this function returns, the previous
- * callback is no longer running and will not be called again, so its userdata may be freed.
+ * session (see mw_log_fn). `userdata` is passed to it unchanged. When this function returns,
+ * the previous callback is no longer running and will not be called again, so its userdata
+ * may be freed; it waits for running callbacks, so do not call it while holding a lock the
+ * callback takes.
  *
  * # Safety
- * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
- * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+ * `session` is NULL or a live handle from mw_session_new(); `log`, if not NULL, and `userdata`
+ * stay valid until replaced or the session is freed.
  */
 mw_result mw_session_set_logger(mw_session *session, mw_log_fn log, void *userdata);
 

@@ -249,6 +249,15 @@ pub struct ApiUrl {
 }
 
 impl ApiUrl {
+    /// Where its requests go, as cookies see it.
+    pub fn origin(&self) -> crate::cookies::Origin<'_> {
+        crate::cookies::Origin {
+            https: self.https,
+            host: &self.host,
+            path: &self.path,
+        }
+    }
+
     pub fn parse(url: &str) -> Result<Self> {
         let bad = |why: &str| {
             Error::argument(

@@ -6,7 +6,7 @@
 //! expires `0`, as curl writes it (curl refuses an empty field); an empty field, as Python
 //! writes it, is read as a session cookie too.
 
-use crate::cookies::{CookieJar, StoredCookie};
+use crate::cookies::{CookieJar, Origin, StoredCookie};
 use crate::error::{Error, Result};
 use std::fs;
 use std::io::{self, Write};
@@ -93,6 +93,11 @@ pub fn load(path: &Path, now: i64) -> Result<Option<CookieJar>> {
                 "a cookie needs a name, a domain and a path starting with /",
             ));
         }
+        if !crate::cookies::is_storable(name, value) {
+            return Err(bad(
+                "the cookie's name or value holds characters a Cookie header cannot carry",
+            ));
+        }
         jar.insert(
             StoredCookie {
                 name: name.to_string(),
@@ -146,14 +151,27 @@ pub fn save(path: &Path, jar: &CookieJar) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = folder.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    // A name no one can guess and a file that must not exist yet (O_EXCL, which also refuses a
+    // symlink planted in a shared folder): two sessions of one process never share it, and
+    // another user cannot have the secrets written into a file of theirs.
+    let (temporary, mut file) = {
+        let mut attempt = 0;
+        loop {
+            let candidate = folder.join(format!(".{file_name}.{}.tmp", unique_suffix()));
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&candidate)
+            {
+                Ok(file) => break (candidate, file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 8 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    };
     let written = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temporary)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         fs::rename(&temporary, path)?;
@@ -169,9 +187,26 @@ pub fn save(path: &Path, jar: &CookieJar) -> io::Result<()> {
     written
 }
 
-/// Whether a jar holds a wiki login: MediaWiki's session cookies.
-pub fn holds_wiki_session(jar: &CookieJar) -> bool {
-    jar.cookies().iter().any(|c| {
+/// The process id, a per-process counter and random bits: unique among this process's writers
+/// and unguessable to others.
+fn unique_suffix() -> String {
+    use ring::rand::SecureRandom as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut random = [0u8; 8];
+    let _ = ring::rand::SystemRandom::new().fill(&mut random);
+    format!(
+        "{}-{}-{:016x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        u64::from_ne_bytes(random)
+    )
+}
+
+/// Whether a jar holds a login to the wiki at `origin`: MediaWiki's session cookies (names
+/// ending in `_session`, `_BPsession` or `UserID`) that would be sent to it.
+pub fn holds_wiki_session(jar: &CookieJar, origin: &Origin<'_>, now: i64) -> bool {
+    jar.cookies_for(origin, now).any(|c| {
         c.name.ends_with("_session") || c.name.ends_with("_BPsession") || c.name.ends_with("UserID")
     })
 }
@@ -179,7 +214,6 @@ pub fn holds_wiki_session(jar: &CookieJar) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cookies::Origin;
 
     const NOW: i64 = 1_800_000_000;
 
@@ -224,7 +258,12 @@ mod tests {
             &*back.header_for(&origin, NOW).unwrap(),
             &*jar.header_for(&origin, NOW).unwrap()
         );
-        assert!(holds_wiki_session(&back));
+        assert!(holds_wiki_session(&back, &origin, NOW));
+        let elsewhere = Origin {
+            host: "other.org",
+            ..origin.clone()
+        };
+        assert!(!holds_wiki_session(&back, &elsewhere, NOW));
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
@@ -240,7 +279,12 @@ mod tests {
         let jar = load(&path, NOW).unwrap().unwrap();
         let names: Vec<&str> = jar.cookies().iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["py", "curl"]);
-        assert!(!holds_wiki_session(&jar));
+        let local = Origin {
+            https: false,
+            host: "127.0.0.1",
+            path: "/api.php",
+        };
+        assert!(!holds_wiki_session(&jar, &local, NOW));
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 

@@ -93,14 +93,21 @@ impl CookieJar {
         self.cookies.clear();
     }
 
+    /// The cookies that go to `origin` now.
+    pub fn cookies_for<'a>(
+        &'a self,
+        origin: &'a Origin<'_>,
+        now: i64,
+    ) -> impl Iterator<Item = &'a StoredCookie> + 'a {
+        self.cookies
+            .iter()
+            .filter(move |c| !c.is_expired(now) && c.matches(origin))
+    }
+
     /// The `Cookie` header for a request to `origin`, if any cookie applies. Longer paths first,
     /// as RFC 6265 §5.4 asks.
     pub fn header_for(&self, origin: &Origin<'_>, now: i64) -> Option<Zeroizing<String>> {
-        let mut matching: Vec<&StoredCookie> = self
-            .cookies
-            .iter()
-            .filter(|c| !c.is_expired(now) && c.matches(origin))
-            .collect();
+        let mut matching: Vec<&StoredCookie> = self.cookies_for(origin, now).collect();
         if matching.is_empty() {
             return None;
         }
@@ -122,6 +129,9 @@ impl CookieJar {
         let Ok(parsed) = cookie::Cookie::parse(header) else {
             return false;
         };
+        if !is_storable(parsed.name(), parsed.value()) {
+            return false;
+        }
         let domain = match parsed.domain() {
             // A Domain attribute must cover the host that set it (and an IP address only
             // itself); otherwise the cookie is ignored.
@@ -161,8 +171,11 @@ impl CookieJar {
     }
 
     /// Adds or replaces a cookie (same name, domain and path), or removes it when it has already
-    /// expired. Returns whether the jar changed.
+    /// expired. Returns whether the jar changed. Past `MAX_COOKIES`, the oldest cookie goes.
     pub fn insert(&mut self, cookie: StoredCookie, now: i64) -> bool {
+        if !is_storable(&cookie.name, &cookie.value) {
+            return false;
+        }
         let before = self.cookies.len();
         self.cookies.retain(|c| !c.is_expired(now));
         let purged = before != self.cookies.len();
@@ -185,11 +198,31 @@ impl CookieJar {
                 changed || purged
             }
             (None, false) => {
+                if self.cookies.len() >= MAX_COOKIES {
+                    self.cookies.remove(0);
+                }
                 self.cookies.push(cookie);
                 true
             }
         }
     }
+}
+
+/// RFC 6265's minimum a browser keeps per domain; a jar for one wiki needs a handful.
+const MAX_COOKIES: usize = 50;
+/// RFC 6265's minimum size a browser keeps for one cookie.
+const MAX_COOKIE_BYTES: usize = 4096;
+
+/// A name and value that can go back in a `Cookie` header and into a cookies.txt line: no
+/// control characters (a tab would split the line), no separators, not too large.
+pub fn is_storable(name: &str, value: &str) -> bool {
+    let octet = |c: char| c.is_ascii_graphic() && !matches!(c, ';' | ',');
+    !name.is_empty()
+        && name.len() + value.len() <= MAX_COOKIE_BYTES
+        && name.chars().all(|c| octet(c) && c != '=')
+        && value.chars().all(|c| octet(c) || c == ' ')
+        && !value.starts_with(' ')
+        && !value.ends_with(' ')
 }
 
 /// RFC 6265 §5.1.3: `host` equals `domain`, or ends with `.domain` and is a name, not an address.
@@ -320,6 +353,21 @@ mod tests {
         assert!(!jar.apply_set_cookie("t=1; Secure; path=/", &http, NOW));
         assert_eq!(&*jar.header_for(&https, NOW).unwrap(), "s=1");
         assert!(jar.header_for(&http, NOW).is_none());
+    }
+
+    #[test]
+    fn cookies_that_could_break_a_header_or_a_file_are_refused() {
+        let mut jar = CookieJar::new();
+        let o = origin("127.0.0.1");
+        assert!(!jar.apply_set_cookie("a=b\tc; path=/", &o, NOW));
+        assert!(!jar.apply_set_cookie("a\u{1}=b; path=/", &o, NOW));
+        assert!(!jar.apply_set_cookie(&format!("big={}; path=/", "x".repeat(5000)), &o, NOW));
+        assert!(jar.is_empty());
+        for i in 0..60 {
+            jar.apply_set_cookie(&format!("c{i}=v; path=/"), &o, NOW);
+        }
+        assert_eq!(jar.cookies().len(), MAX_COOKIES);
+        assert_eq!(jar.cookies()[0].name, "c10", "the oldest went first");
     }
 
     #[test]

@@ -69,7 +69,8 @@ impl From<ErrorKind> for mw_result {
 /// A log callback: `level` is 10 (debug: one line per HTTP exchange), 20 (info: retries, waits,
 /// re-logins) or 30 (warning: dropped sessions, refused credentials); `message` is valid only
 /// during the call. It runs on the thread that made the call, possibly on several threads at
-/// once, and must not call back into the same session.
+/// once. It must return normally and soon (no longjmp, no C++ exception through it), must not
+/// call back into the same session, and must not wait for another thread that uses the session.
 pub type mw_log_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, level: c_int, message: *const c_char)>;
 
@@ -100,20 +101,29 @@ impl JsonOutput for String {
 
 /// Writes JSON text as a new C string to `*out` when `out` is not NULL.
 ///
+/// The string is malloc'd and released with free() by mw_string_free, so a caller may write into
+/// it (strtok, a NUL to cut it short) before freeing it, as C programs do with such buffers.
+///
 /// # Safety
 /// `out` is NULL or valid for writing one pointer.
 unsafe fn write_json(out: *mut *mut c_char, text: String) {
     if out.is_null() {
         return;
     }
-    // JSON has no raw NUL: serde_json escapes control characters, and a wiki's answer was
-    // checked to be JSON before it got here.
-    let text = CString::new(text).unwrap_or_else(|_| {
-        CString::new(r#"{"error":{"code":"panic","info":"unrepresentable output"}}"#)
-            .expect("a literal without NUL")
-    });
-    // SAFETY: the caller guarantees `out` is valid for writes.
-    unsafe { *out = text.into_raw() };
+    let bytes = text.as_bytes();
+    // SAFETY: malloc has no preconditions; the result is checked for NULL below.
+    let buffer = unsafe { libc::malloc(bytes.len() + 1) }.cast::<u8>();
+    if !buffer.is_null() {
+        // SAFETY: the buffer holds bytes.len() + 1 bytes and does not overlap `bytes`. JSON has
+        // no raw NUL (control characters are escaped, and a wiki's answer was checked to be
+        // JSON), so the terminator is the only one.
+        unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr(), buffer, bytes.len());
+            *buffer.add(bytes.len()) = 0;
+        }
+    }
+    // SAFETY: the caller guarantees `out` is valid for writes. Out of memory leaves it NULL.
+    unsafe { *out = buffer.cast::<c_char>() };
 }
 
 /// Runs `body` with panics caught, writes its JSON result or error to `out`, returns the code.
@@ -224,7 +234,10 @@ pub extern "C" fn mw_version() -> *const c_char {
 ///   cookie_file         string or null: a Netscape cookies.txt file (as curl -b/-c and Python's
 ///                       MozillaCookieJar read it), loaded here when it exists and rewritten
 ///                       atomically with mode 0600 whenever the cookies change; a session resumed
-///                       from it reports "auth": "cookies" and makes no request of its own
+///                       from it reports "auth": "cookies" and makes no request of its own.
+///                       Session cookies are written with expiry 0, as curl writes them: load the
+///                       file in Python with MozillaCookieJar.load(ignore_discard=True,
+///                       ignore_expires=True)
 ///   allow_insecure_http boolean, false: allow credentials over plain http to a host that is not
 ///                       loopback
 ///   max_response_bytes  integer, 67108864: larger bodies fail with MW_ERR_HTTP "too_large"
@@ -287,17 +300,16 @@ pub unsafe extern "C" fn mw_session_free(session: *mut mw_session) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(session)));
 }
 
-/// Releases a string returned by this library. NULL does nothing.
+/// Releases a string returned by this library. NULL does nothing. The caller may have written
+/// into the string (it is the caller's until freed), but must not free it any other way.
 ///
 /// # Safety
 /// `s` is NULL or a string returned by this library, not freed before.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mw_string_free(s: *mut c_char) {
-    if s.is_null() {
-        return;
-    }
-    // SAFETY: every string this library hands out comes from CString::into_raw.
-    drop(unsafe { CString::from_raw(s) });
+    // SAFETY: every string this library hands out comes from libc::malloc (write_json), and
+    // free(NULL) does nothing.
+    unsafe { libc::free(s.cast()) };
 }
 
 /// Logs in with a bot password ("User@appid" and its 32-character password), with
@@ -367,7 +379,10 @@ pub unsafe extern "C" fn mw_clientlogin_fields(
 /// {"username": ..., "password": ..., "captchaWord": ..., "rememberMe": true, ...}, optionally
 /// "returnurl" (sent as loginreturnurl; default: the api_url) and "preservestate": true. Field
 /// values are strings, or booleans for checkboxes (false leaves the field out). Hidden fields of
-/// the last form fetched are sent back unless overridden; a captcha id is used once.
+/// the last form fetched are sent back unless overridden; a captcha id is used once. Field
+/// names the library sends itself (action, format, formatversion, errorformat, maxlag, assert,
+/// logintoken, logincontinue, loginreturnurl, loginpreservestate, loginmergerequestfields,
+/// loginmessageformat, loginrequests) are MW_ERR_ARGUMENT.
 ///
 /// Out: MediaWiki's clientlogin object. "status" PASS, UI or REDIRECT returns MW_OK (UI and
 /// REDIRECT carry "requests" and merged "fields" to ask next; REDIRECT carries
@@ -431,7 +446,9 @@ pub unsafe extern "C" fn mw_clientlogin_step(
 ///
 /// format=json and formatversion=2 are always sent; once logged in, the session's "assert" too.
 /// With "token", the token is fetched when first needed, cached, sent in the POST body, and
-/// refreshed once on badtoken. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
+/// refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
+/// or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
+/// MW_ERR_ARGUMENT. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
 /// has dropped the session, the library logs in again once and retries. On MW_OK, out is the API's
 /// response; on MW_ERR_API, {"error": <MediaWiki's error object>}.
 ///
@@ -515,12 +532,14 @@ impl CLogger {
 /// milliseconds); retries, waits and re-logins at 20; dropped sessions and refused credentials
 /// at 30. A line never holds a password, token or cookie value. The callback runs on the thread
 /// that made the call, may run on several threads at once, and must not call back into the same
-/// session. `userdata` is passed to it unchanged. When this function returns, the previous
-/// callback is no longer running and will not be called again, so its userdata may be freed.
+/// session (see mw_log_fn). `userdata` is passed to it unchanged. When this function returns,
+/// the previous callback is no longer running and will not be called again, so its userdata
+/// may be freed; it waits for running callbacks, so do not call it while holding a lock the
+/// callback takes.
 ///
 /// # Safety
-/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
-/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+/// `session` is NULL or a live handle from mw_session_new(); `log`, if not NULL, and `userdata`
+/// stay valid until replaced or the session is freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mw_session_set_logger(
     session: *mut mw_session,

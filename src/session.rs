@@ -176,7 +176,7 @@ impl Session {
                 }
             }
             // Only the wiki can tell whether the saved session is still alive.
-            None if cookie_file::holds_wiki_session(&jar) => {
+            None if cookie_file::holds_wiki_session(&jar, &config.api.origin(), unix_now()) => {
                 identity = Identity {
                     logged_in: None,
                     auth: Some(AuthKind::Cookies),
@@ -244,11 +244,7 @@ impl Session {
     }
 
     fn origin(&self) -> Origin<'_> {
-        Origin {
-            https: self.config.api.https,
-            host: &self.config.api.host,
-            path: &self.config.api.path,
-        }
+        self.config.api.origin()
     }
 
     /// One API call with the retry policy: `maxlag`, 429 and 503 are retried up to
@@ -370,28 +366,47 @@ impl Session {
         });
         let response = result?;
         if !response.set_cookies.is_empty() {
-            let mut state = self.state()?;
-            if state.generation == generation {
-                let now = unix_now();
+            if !self.config.api.https
+                && response
+                    .set_cookies
+                    .iter()
+                    .any(|h| h.to_ascii_lowercase().contains("; secure"))
+            {
+                self.log(LogLevel::Warning, || {
+                    "the wiki set a Secure cookie, which never travels over http: use its https URL"
+                        .to_string()
+                });
+            }
+            let unsaved = {
+                let mut state = self.state()?;
                 let mut changed = false;
-                for header in &response.set_cookies {
-                    changed |= state.jar.apply_set_cookie(header, &self.origin(), now);
+                if state.generation == generation {
+                    let now = unix_now();
+                    for header in &response.set_cookies {
+                        changed |= state.jar.apply_set_cookie(header, &self.origin(), now);
+                    }
                 }
                 if changed {
-                    self.save_cookies(&state);
+                    self.save_cookies(&state)
+                } else {
+                    None
                 }
-            }
+            };
+            self.log_unsaved(unsaved);
         }
         interpret(response)
     }
 
     /// Rewrites `cookie_file`, if the session has one. Called with the state locked, so that
-    /// writes happen in the order of the changes. A failure is logged, not fatal: the session
-    /// itself still works.
-    fn save_cookies(&self, state: &State) {
-        if let Some(path) = &self.config.cookie_file
-            && let Err(e) = cookie_file::save(path, &state.jar)
-        {
+    /// writes happen in the order of the changes. A failure is not fatal (the session itself
+    /// still works): it comes back to be logged once the lock is released.
+    fn save_cookies(&self, state: &State) -> Option<std::io::Error> {
+        let path = self.config.cookie_file.as_ref()?;
+        cookie_file::save(path, &state.jar).err()
+    }
+
+    fn log_unsaved(&self, unsaved: Option<std::io::Error>) {
+        if let (Some(e), Some(path)) = (unsaved, &self.config.cookie_file) {
             self.log(LogLevel::Warning, || {
                 format!("could not write the cookie file {}: {e}", path.display())
             });
@@ -651,12 +666,17 @@ impl Session {
     /// Starts a new generation with a fresh wiki session: no cookies, no tokens, nobody logged in.
     /// The caller holds the gate exclusively.
     pub(crate) fn start_fresh_session(&self) -> Result<()> {
-        let mut state = self.state()?;
-        let had_cookies = !state.jar.is_empty();
-        Self::reset_to_anonymous(&mut state);
-        if had_cookies {
-            self.save_cookies(&state);
-        }
+        let unsaved = {
+            let mut state = self.state()?;
+            let had_cookies = !state.jar.is_empty();
+            Self::reset_to_anonymous(&mut state);
+            if had_cookies {
+                self.save_cookies(&state)
+            } else {
+                None
+            }
+        };
+        self.log_unsaved(unsaved);
         Ok(())
     }
 
@@ -755,14 +775,15 @@ impl Session {
             },
             None,
         );
-        {
+        let unsaved = {
             let mut state = self.state()?;
             Self::reset_to_anonymous(&mut state);
             state.identity.asserting = false;
             state.credentials = None;
             state.login_pending = false;
-            self.save_cookies(&state);
-        }
+            self.save_cookies(&state)
+        };
+        self.log_unsaved(unsaved);
         self.log(LogLevel::Info, || "logged out".to_string());
         result.map(|_| json!({}))
     }

@@ -1095,3 +1095,182 @@ fn set_cookie_is_sent_back() {
         assert!(!line.contains("c00kie5ecret"), "{line}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sessions and logins against a scripted wiki (what the review found)
+
+/// A wiki that knows `action=login` (the password "wrong" fails) and answers everything else
+/// with `answer`.
+fn login_aware(
+    answer: impl Fn(&Seen) -> Reply + Send + 'static,
+) -> impl FnMut(usize, &Seen) -> Reply + Send + 'static {
+    move |_, seen| {
+        if seen.is_token_fetch() && seen.param("type").as_deref() == Some("login") {
+            return Reply::ok(
+                json!({"batchcomplete": true, "query": {"tokens": {"logintoken": "lt+\\"}}}),
+            );
+        }
+        if seen.param("action").as_deref() == Some("login") {
+            if seen.param("lgpassword").as_deref() == Some("wrong") {
+                return Reply::ok(json!({"login": {"result": "Failed",
+                    "reason": {"code": "wrongpassword", "text": "Incorrect username or password entered."}}}));
+            }
+            return Reply::ok(
+                json!({"login": {"result": "Success", "lguserid": 7, "lgusername": "Bot"}}),
+            )
+            .header("Set-Cookie", "wiki_BPsession=bp0; path=/; HttpOnly");
+        }
+        answer(seen)
+    }
+}
+
+fn assert_failed(code: &str) -> Reply {
+    Reply::ok(json!({"error": {"code": code, "info": "You are no longer logged in."}}))
+}
+
+fn logins(wiki: &FakeWiki) -> usize {
+    wiki.seen()
+        .iter()
+        .filter(|s| s.param("action").as_deref() == Some("login"))
+        .count()
+}
+
+fn credentials(password: &str) -> mwauth::Credentials {
+    mwauth::Credentials::new("Bot@app", password)
+}
+
+#[test]
+fn a_failed_login_keeps_the_session_asserting() {
+    let wiki = FakeWiki::start(login_aware(|seen| match seen.param("assert") {
+        Some(_) => assert_failed("assertuserfailed"),
+        None => Reply::ok(ok_body()),
+    }));
+    let s = session(&wiki.url, json!({}));
+    s.login(&credentials("0123456789abcdefghijklmnopqrstuv"))
+        .unwrap();
+    let e = s.login(&credentials("wrong")).unwrap_err();
+    assert_eq!(e.code(), "Failed");
+    // Anonymous now, with no cookies: a request must fail, not go out without assert.
+    let e = call(&s, &siteinfo()).unwrap_err();
+    assert_eq!(e.code(), "assertuserfailed");
+    let last = wiki.seen().pop().unwrap();
+    assert_eq!(last.param("assert").as_deref(), Some("user"));
+}
+
+#[test]
+fn a_session_dropped_again_right_after_a_relogin_pauses_relogins() {
+    let wiki = FakeWiki::start(login_aware(|seen| match seen.param("assert") {
+        Some(_) => assert_failed("assertuserfailed"),
+        None => Reply::ok(ok_body()),
+    }));
+    let s = session(&wiki.url, json!({}));
+    let logs = collect_logs(&s);
+    s.login(&credentials("0123456789abcdefghijklmnopqrstuv"))
+        .unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            call(&s, &siteinfo()).unwrap_err().code(),
+            "assertuserfailed"
+        );
+    }
+    assert_eq!(
+        logins(&wiki),
+        2,
+        "the login and one re-login, not one per request"
+    );
+    let warned = logs
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(level, line)| *level == LogLevel::Warning && line.contains("no re-logins"));
+    assert!(warned);
+    // A login of the caller's own ends the pause.
+    s.login(&credentials("0123456789abcdefghijklmnopqrstuv"))
+        .unwrap();
+    let _ = call(&s, &siteinfo());
+    assert_eq!(logins(&wiki), 4);
+}
+
+#[test]
+fn a_callers_assertuser_mismatch_is_no_reason_to_log_in_again() {
+    let wiki = FakeWiki::start(login_aware(|seen| {
+        if seen.param("assertuser").is_some() {
+            return assert_failed("assertnameduserfailed");
+        }
+        if seen.param("meta").as_deref() == Some("userinfo") {
+            return Reply::ok(json!({"query": {"userinfo": {"id": 7, "name": "Bot"}}}));
+        }
+        Reply::ok(ok_body())
+    }));
+    let s = session(&wiki.url, json!({}));
+    s.login(&credentials("0123456789abcdefghijklmnopqrstuv"))
+        .unwrap();
+    let e = call(
+        &s,
+        &request(json!({"action": "query", "meta": "siteinfo", "assertuser": "Other"})),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "assertnameduserfailed");
+    assert_eq!(logins(&wiki), 1);
+    assert_eq!(s.info().unwrap()["logged_in"], json!(true));
+}
+
+#[test]
+fn a_clientlogin_answer_with_an_unknown_status_is_not_an_api_response() {
+    let wiki = FakeWiki::start(login_aware(|_| {
+        Reply::ok(json!({"clientlogin": {"status": "MAYBE"}}))
+    }));
+    let s = session(&wiki.url, json!({}));
+    let e = s
+        .clientlogin(
+            &mwauth::ClientLoginRequest::from_json(&json!({"username": "U", "password": "P"}))
+                .unwrap(),
+        )
+        .unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Http, "not_json"));
+}
+
+#[test]
+fn sessions_sharing_a_cookie_file_never_corrupt_it() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let wiki = FakeWiki::start(move |_, _| {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        Reply::ok(ok_body()).header("Set-Cookie", &format!("wiki_session=value{n}; path=/"))
+    });
+    let dir = std::env::temp_dir().join(format!("mwauth-shared-file-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cookies.txt");
+    let config = json!({"cookie_file": file.to_str().unwrap()});
+    let sessions = [
+        session(&wiki.url, config.clone()),
+        session(&wiki.url, config),
+    ];
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let s = sessions[i % 2].clone();
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    s.request(&siteinfo()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let jar = mwauth::cookie_file::load(&file, 0)
+        .unwrap()
+        .expect("the file exists");
+    assert_eq!(jar.cookies().len(), 1);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("cookies.txt")],
+        "no temporary file left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -35,7 +35,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 namespace mwauth {
 
@@ -344,15 +343,13 @@ class Session {
 
   Session(Session&& other) noexcept
       : session_(std::exchange(other.session_, nullptr)),
-        logger_(std::move(other.logger_)),
-        retired_(std::move(other.retired_)) {}
+        logger_(std::move(other.logger_)) {}
 
   Session& operator=(Session&& other) noexcept {
     if (this != &other) {
       reset();
       session_ = std::exchange(other.session_, nullptr);
       logger_ = std::move(other.logger_);
-      retired_ = std::move(other.retired_);
     }
     return *this;
   }
@@ -419,22 +416,18 @@ class Session {
       result = mw_session_set_logger(session_, nullptr, nullptr);
     }
     if (result != MW_OK) detail::throw_error(result, "{}");
-    // The replaced callback is kept until the Session goes: the C ABI does not promise that no
-    // other thread is still inside it when mw_session_set_logger returns.
-    if (logger_) retired_.push_back(std::move(logger_));
+    // mw_session_set_logger returns only once the replaced callback is no longer running.
     logger_ = std::move(next);
   }
 
  private:
   mw_session* session_ = nullptr;
   std::unique_ptr<Logger> logger_;                 // heap-held: its address is the userdata
-  std::vector<std::unique_ptr<Logger>> retired_;
 
   void reset() noexcept {
     mw_session_free(session_);  // NULL does nothing
     session_ = nullptr;
     logger_.reset();
-    retired_.clear();
   }
 
   static void trampoline(void* userdata, int level, const char* message) noexcept {

@@ -2,7 +2,8 @@
  *
  *   botlogin [API_URL USERNAME PASSWORD]
  *
- * Without arguments it reads MWAUTH_API_URL, MWAUTH_USERNAME ("User@appid") and MWAUTH_PASSWORD.
+ * Without arguments it reads MWAUTH_API_URL, MWAUTH_USERNAME ("User@appid") and MWAUTH_PASSWORD:
+ * prefer those, since other local users can read a program's arguments (/proc/PID/cmdline).
  * Build: cc botlogin.c -I include -L target/release -lmwauth (the Makefile does it). */
 #include <mwauth.h>
 
