@@ -9,7 +9,8 @@
  * Ownership: every `char **out_json` may be NULL ("discard the result"). When it is not NULL,
  * the function ALWAYS sets *out_json before returning: to a new JSON text that the caller
  * releases with mw_string_free() - the result on MW_OK, an object with an "error" member
- * otherwise (NULL only if memory ran out). The string is the caller's until then, to read or
+ * otherwise (NULL, with MW_ERR_INTERNAL, only if memory ran out). The string is the caller's
+ * until then, to read or
  * write into. Release it only with mw_string_free(): memory the library allocates is released
  * only by the library. mw_session_free(NULL) and mw_string_free(NULL) do nothing.
  *

@@ -94,9 +94,9 @@ pub fn load(path: &Path, now: i64) -> Result<Option<CookieJar>> {
             ));
         }
         if !crate::cookies::is_storable(name, value) {
-            return Err(bad(
-                "the cookie's name or value holds characters a Cookie header cannot carry",
-            ));
+            // Another program's cookie this library cannot send (a comma, raw UTF-8, over
+            // 4 KiB): left out, as curl and browsers leave out what they cannot use.
+            continue;
         }
         jar.insert(
             StoredCookie {
@@ -273,7 +273,8 @@ mod tests {
         fs::write(
             &path,
             "# Netscape HTTP Cookie File\n\n# a comment\n127.0.0.1\tFALSE\t/\tFALSE\t\tpy\t1\n\
-             127.0.0.1\tFALSE\t/\tFALSE\t100\told\t2\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tcurl\t3\n",
+             127.0.0.1\tFALSE\t/\tFALSE\t100\told\t2\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tcurl\t3\n\
+             127.0.0.1\tFALSE\t/\tFALSE\t0\tgeo\tD\u{fc}sseldorf,DE\n",
         )
         .unwrap();
         let jar = load(&path, NOW).unwrap().unwrap();

@@ -149,6 +149,8 @@ impl CookieJar {
             return false;
         }
         let path = match parsed.path() {
+            // A path with a control character would break a cookies.txt line: not storable.
+            Some(p) if p.chars().any(|c| c.is_control() || c == ';') => return false,
             Some(p) if p.starts_with('/') => p.to_string(),
             _ => default_path(origin.path),
         };
@@ -167,11 +169,22 @@ impl CookieJar {
             http_only: parsed.http_only().unwrap_or(false),
             expires,
         };
+        // A wiki needs a handful; past MAX_COOKIES for one domain, its oldest cookie goes.
+        let same_domain = |c: &StoredCookie| c.domain == cookie.domain;
+        let is_new = !self
+            .cookies
+            .iter()
+            .any(|c| same_domain(c) && c.name == cookie.name && c.path == cookie.path);
+        if is_new && self.cookies.iter().filter(|c| same_domain(c)).count() >= MAX_COOKIES {
+            if let Some(oldest) = self.cookies.iter().position(same_domain) {
+                self.cookies.remove(oldest);
+            }
+        }
         self.insert(cookie, now)
     }
 
     /// Adds or replaces a cookie (same name, domain and path), or removes it when it has already
-    /// expired. Returns whether the jar changed. Past `MAX_COOKIES`, the oldest cookie goes.
+    /// expired. Returns whether the jar changed.
     pub fn insert(&mut self, cookie: StoredCookie, now: i64) -> bool {
         if !is_storable(&cookie.name, &cookie.value) {
             return false;
@@ -198,9 +211,6 @@ impl CookieJar {
                 changed || purged
             }
             (None, false) => {
-                if self.cookies.len() >= MAX_COOKIES {
-                    self.cookies.remove(0);
-                }
                 self.cookies.push(cookie);
                 true
             }
@@ -208,7 +218,7 @@ impl CookieJar {
     }
 }
 
-/// RFC 6265's minimum a browser keeps per domain; a jar for one wiki needs a handful.
+/// RFC 6265's minimum a browser keeps per domain, for the cookies a wiki sets.
 const MAX_COOKIES: usize = 50;
 /// RFC 6265's minimum size a browser keeps for one cookie.
 const MAX_COOKIE_BYTES: usize = 4096;
@@ -362,6 +372,7 @@ mod tests {
         assert!(!jar.apply_set_cookie("a=b\tc; path=/", &o, NOW));
         assert!(!jar.apply_set_cookie("a\u{1}=b; path=/", &o, NOW));
         assert!(!jar.apply_set_cookie(&format!("big={}; path=/", "x".repeat(5000)), &o, NOW));
+        assert!(!jar.apply_set_cookie("a=b; path=/w\tx", &o, NOW));
         assert!(jar.is_empty());
         for i in 0..60 {
             jar.apply_set_cookie(&format!("c{i}=v; path=/"), &o, NOW);

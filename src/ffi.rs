@@ -106,9 +106,9 @@ impl JsonOutput for String {
 ///
 /// # Safety
 /// `out` is NULL or valid for writing one pointer.
-unsafe fn write_json(out: *mut *mut c_char, text: String) {
+unsafe fn write_json(out: *mut *mut c_char, text: String) -> bool {
     if out.is_null() {
-        return;
+        return true;
     }
     let bytes = text.as_bytes();
     // SAFETY: malloc has no preconditions; the result is checked for NULL below.
@@ -124,6 +124,7 @@ unsafe fn write_json(out: *mut *mut c_char, text: String) {
     }
     // SAFETY: the caller guarantees `out` is valid for writes. Out of memory leaves it NULL.
     unsafe { *out = buffer.cast::<c_char>() };
+    !buffer.is_null()
 }
 
 /// Runs `body` with panics caught, writes its JSON result or error to `out`, returns the code.
@@ -140,8 +141,13 @@ unsafe fn run<T: JsonOutput>(out: *mut *mut c_char, body: impl FnOnce() -> Resul
         ),
     };
     // SAFETY: forwarded from the caller.
-    unsafe { write_json(out, text) };
-    code
+    let written = unsafe { write_json(out, text) };
+    // No memory for the answer: the call cannot report success with *out_json NULL.
+    if written {
+        code
+    } else {
+        mw_result::MW_ERR_INTERNAL
+    }
 }
 
 /// Borrows a C string argument as UTF-8.

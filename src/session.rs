@@ -19,6 +19,7 @@ use crate::response::{ApiBody, Failure, interpret};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
@@ -86,6 +87,8 @@ pub(crate) struct State {
     login_pending: bool,
     /// Set when the wiki dropped a session right after a re-login: no more until then.
     relogins_paused_until: Option<Instant>,
+    /// The generation the last successful login created.
+    logged_in_generation: Option<u64>,
     /// The clientlogin flow in progress, if any.
     pub(crate) flow: ClientLoginFlow,
 }
@@ -96,6 +99,8 @@ pub struct Session {
     gate: RwLock<()>,
     state: Mutex<State>,
     logger: RwLock<Option<Logger>>,
+    /// A Secure cookie over http is worth one warning, not one a response.
+    warned_secure_over_http: AtomicBool,
 }
 
 impl fmt::Debug for Session {
@@ -198,6 +203,7 @@ impl Session {
                 credentials: config.bot_password.clone(),
                 login_pending: config.bot_password.is_some() && identity.logged_in == Some(false),
                 relogins_paused_until: None,
+                logged_in_generation: None,
                 identity,
                 flow: ClientLoginFlow::default(),
             }),
@@ -205,6 +211,7 @@ impl Session {
             agent,
             gate: RwLock::new(()),
             logger: RwLock::new(None),
+            warned_secure_over_http: AtomicBool::new(false),
         })
     }
 
@@ -367,10 +374,10 @@ impl Session {
         let response = result?;
         if !response.set_cookies.is_empty() {
             if !self.config.api.https
-                && response
-                    .set_cookies
-                    .iter()
-                    .any(|h| h.to_ascii_lowercase().contains("; secure"))
+                && !self.warned_secure_over_http.swap(true, Ordering::Relaxed)
+                && response.set_cookies.iter().any(|h| {
+                    cookie::Cookie::parse(h.as_str()).is_ok_and(|c| c.secure() == Some(true))
+                })
             {
                 self.log(LogLevel::Warning, || {
                     "the wiki set a Secure cookie, which never travels over http: use its https URL"
@@ -518,8 +525,12 @@ impl Session {
             }
             if relogin_tried {
                 // Dropped again right after a fresh login: logging in once more per request
-                // would be a storm the wiki's operators notice. Pause re-logins for a while.
-                self.suspend_relogins(&error)?;
+                // would be a storm the wiki's operators notice. Pause re-logins for a while, but
+                // only if a login really created the session this retry went out in (another
+                // thread's re-login may have failed for want of an answer).
+                if self.state()?.logged_in_generation == Some(generation) {
+                    self.suspend_relogins(&error)?;
+                }
             } else if self.config.relogin && self.relogins_allowed()? {
                 relogin_tried = true;
                 if self.relogin(generation, Some(error.code())).is_ok() {
@@ -718,6 +729,7 @@ impl Session {
         state.tokens.clear();
         state.flow = ClientLoginFlow::default();
         state.generation += 1;
+        state.logged_in_generation = Some(state.generation);
         state.identity = Identity {
             logged_in: Some(true),
             username: username.map(str::to_string),

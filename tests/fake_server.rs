@@ -1274,3 +1274,96 @@ fn sessions_sharing_a_cookie_file_never_corrupt_it() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn mw_request_hands_over_the_wikis_own_bytes() {
+    let body = "{\"batchcomplete\":true,  \"query\" : {\"z\": 1, \"a\": 2.50, \"n\": 12345678901234567890123}}";
+    let wiki = FakeWiki::start(move |_, _| Reply {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: body.as_bytes().to_vec(),
+    });
+    let s = session(&wiki.url, json!({}));
+    assert_eq!(s.request_text(&siteinfo()).unwrap(), body);
+}
+
+#[test]
+fn another_threads_failed_relogin_does_not_pause_relogins() {
+    // The wiki's side: whether the bot's session is alive, and a login-token fetch that fails
+    // once, while the first two requests that find the session dead are held until both came.
+    let alive = Arc::new(AtomicBool::new(true));
+    let token_fetches = Arc::new(AtomicUsize::new(0));
+    let held = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let wiki = {
+        let (alive, token_fetches, held) = (alive.clone(), token_fetches.clone(), held.clone());
+        RawServer::start(move |mut stream, _| {
+            let head = read_request_head(&mut stream);
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            // The head may already hold the start of the body.
+            let already = head
+                .split_once("\r\n\r\n")
+                .map_or(0, |(_, rest)| rest.len());
+            let mut body = vec![0u8; length.saturating_sub(already)];
+            let _ = stream.read_exact(&mut body);
+            let text = format!("{head}{}", String::from_utf8_lossy(&body));
+            let reply = if text.contains("type=login") {
+                if token_fetches.fetch_add(1, Ordering::SeqCst) == 1 {
+                    Reply::html(500, "busy")
+                } else {
+                    Reply::ok(json!({"query": {"tokens": {"logintoken": "lt+\\"}}}))
+                }
+            } else if text.contains("action=login") {
+                alive.store(true, Ordering::SeqCst);
+                Reply::ok(
+                    json!({"login": {"result": "Success", "lguserid": 7, "lgusername": "Bot"}}),
+                )
+            } else if alive.load(Ordering::SeqCst) {
+                Reply::ok(ok_body())
+            } else {
+                let (count, arrived) = &*held;
+                let mut count = count.lock().unwrap();
+                *count += 1;
+                if *count <= 2 {
+                    arrived.notify_all();
+                    let deadline = Instant::now() + Duration::from_secs(5);
+                    while *count < 2 && Instant::now() < deadline {
+                        count = arrived
+                            .wait_timeout(count, Duration::from_millis(50))
+                            .unwrap()
+                            .0;
+                    }
+                }
+                assert_failed("assertuserfailed")
+            };
+            let head = format!(
+                "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                reply.status,
+                reply.body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&reply.body);
+        })
+    };
+    let s = session(&wiki.url, json!({}));
+    s.login(&credentials("0123456789abcdefghijklmnopqrstuv"))
+        .unwrap();
+    alive.store(false, Ordering::SeqCst);
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || s.request(&siteinfo()))
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join().unwrap(); // one may fail: its re-login met the 500
+    }
+    // The wiki is fine again: the next request logs in again and succeeds.
+    call(&s, &siteinfo()).expect("re-logins were not paused by a failed one");
+}
