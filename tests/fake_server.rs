@@ -308,7 +308,6 @@ fn call_timed(s: &Arc<Session>, request: &ApiRequest) -> (mwauth::Result<Value>,
         .unwrap_or_else(|_| panic!("the request did not finish within {CALL_LIMIT:?}"))
 }
 
-#[allow(clippy::result_large_err)] // the library's own Result, as `Session::request` returns it
 fn call(s: &Arc<Session>, request: &ApiRequest) -> mwauth::Result<Value> {
     call_timed(s, request).0
 }
