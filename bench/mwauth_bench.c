@@ -23,27 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static long rss_bytes(void) {
-  long size = 0, resident = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (!f || fscanf(f, "%ld %ld", &size, &resident) != 2) {
-    perror("statm");
-    exit(1);
-  }
-  fclose(f);
-  return resident * sysconf(_SC_PAGESIZE);
-}
-
-static long heap_bytes(void) {
-  struct mallinfo2 m = mallinfo2();
-  return (long)(m.uordblks + m.hblkhd);
-}
+#include "bench_common.h"
 
 static void die(const char *what, char *json) {
   fprintf(stderr, "mwauth_bench: %s: %s\n", what, json ? json : "(no output)");
