@@ -57,7 +57,24 @@ wfLoadExtension( 'OATHAuth' );
 wfLoadExtensions( [ 'ConfirmEdit', 'ConfirmEdit/QuestyCaptcha' ] );
 // QuestyCaptcha, except that only the users in $wgMwauthTestAuthCaptchaUsers count toward
 // the per-user bad-login captcha (tests/wiki/extensions/MwauthTestAuth/includes/ScopedQuestyCaptcha.php).
+// (Naming the class also selects QuestyCaptcha on 1.43, where loading it no longer does.)
 $wgCaptchaClass = 'MediaWiki\Extension\MwauthTestAuth\ScopedQuestyCaptcha';
+if ( version_compare( MW_VERSION, '1.43', '>=' ) ) {
+	// 1.43 counts bad logins in a class of their own, made by the captcha's pre-authentication
+	// provider: ours makes the scoped one. (Settings here win over the extension's own.)
+	$wgAuthManagerAutoConfig['preauth']['CaptchaPreAuthenticationProvider'] = [
+		'class' => 'MediaWiki\Extension\MwauthTestAuth\ScopedCaptchaPreAuthenticationProvider',
+		'sort' => 10,
+	];
+}
+
+// --- Temporary accounts (1.43) -----------------------------------------------------------
+// An anonymous edit creates a temporary account (~2026-1, ...) and makes the session its own,
+// as on Wikimedia's wikis now; such a user passes assert=user. (1.39 has no temporary accounts.)
+if ( version_compare( MW_VERSION, '1.43', '>=' ) ) {
+	$wgAutoCreateTempUser['enabled'] = true;
+	$wgAutoCreateTempUser['known'] = true;
+}
 $wgMwauthTestAuthCaptchaUsers = $mwauthTestCaptchaUsers ?? [];
 $wgCaptchaQuestions = [ ( $mwauthTestCaptchaQuestion ?? 'mwauth?' ) => ( $mwauthTestCaptchaAnswer ?? 'mwauth' ) ];
 // Per IP: off. Everything comes from 127.0.0.1, so 3 failures anywhere would put a captcha

@@ -11,8 +11,9 @@
 //   then the password through changeAuthenticationData, then the groups);
 // - bot passwords as maintenance/createBotPassword.php does;
 // - "totp" enables OATHAuth's TOTP module for the user with that secret and no recovery
-//   codes, through OATHAuth's own repository (table oathauth_users, created here from the
-//   extension's SQL file if missing, which is what update.php would do, minus its 5 s).
+//   codes, through OATHAuth's own repository (1.39: table oathauth_users; 1.43: tables
+//   oathauth_devices and oathauth_types; created here from the extension's SQL file if
+//   missing, which is what update.php would do, minus its 5 s).
 
 use MediaWiki\Extension\OATHAuth\Key\TOTPKey;
 use MediaWiki\MediaWikiServices;
@@ -95,15 +96,26 @@ class MwauthSetupWiki extends Maintenance {
 	}
 
 	private function enableTotp( MediaWikiServices $services, User $user, string $secret ) {
+		global $IP;
 		$dbw = $this->getDB( DB_PRIMARY );
+		$repo = $services->getService( 'OATHUserRepository' );
+		$keyData = [ 'secret' => $secret, 'scratch_tokens' => [] ];
+		if ( method_exists( $repo, 'createKey' ) ) {
+			// 1.43: a row in oathauth_devices, its type in oathauth_types.
+			if ( !$dbw->tableExists( 'oathauth_devices', __METHOD__ ) ) {
+				$dbw->sourceFile( "$IP/extensions/OATHAuth/sql/{$dbw->getType()}/tables-generated.sql" );
+			}
+			$module = $services->getService( 'OATHAuthModuleRegistry' )->getModuleByKey( 'totp' );
+			$repo->createKey( $repo->findByUser( $user ), $module, $keyData, '127.0.0.1' );
+			return;
+		}
+		// 1.39: the user's module and keys in oathauth_users.
 		if ( !$dbw->tableExists( 'oathauth_users', __METHOD__ ) ) {
-			global $IP;
 			$dbw->sourceFile( "$IP/extensions/OATHAuth/sql/{$dbw->getType()}/tables-generated.sql" );
 		}
-		$repo = $services->getService( 'OATHUserRepository' );
 		$oathUser = $repo->findByUser( $user );
 		$oathUser->setModule( $services->getService( 'OATHAuth' )->getModuleByKey( 'totp' ) );
-		$oathUser->addKey( TOTPKey::newFromArray( [ 'secret' => $secret, 'scratch_tokens' => [] ] ) );
+		$oathUser->addKey( TOTPKey::newFromArray( $keyData ) );
 		$repo->persist( $oathUser, '127.0.0.1' );
 	}
 }

@@ -182,7 +182,13 @@ cl "$J" --data-urlencode "username=$CU" --data-urlencode "password=$CP" --data-u
 expect "the right password and captcha answer" "PASS $CU"
 prepare "$T/captcha2.jar"
 cl "$T/captcha2.jar" --data-urlencode "username=$CU" --data-urlencode "password=$CP" --data-urlencode "loginreturnurl=$RETURN_URL"
-expect "after that PASS, the password alone (new session)" "PASS $CU"
+# 1.39 resets the user's bad-login counter on that PASS; 1.43 does not (the request that solved
+# the captcha no longer "triggers" one), so there the captcha stays for 600 s.
+if [ "${MWAUTH_TEST_MW_VERSION:-1.39}" = 1.39 ]; then
+	expect "1.39: after that PASS, the password alone (new session)" "PASS $CU"
+else
+	expect "1.43: after that PASS, the password alone (new session) still needs a captcha" "FAIL wrongpassword"
+fi
 # only the MwCaptcha users count: a bad password for MwHuman leaves its logins alone
 HU=$MWAUTH_TEST_HUMAN_USER
 prepare "$T/human2.jar"

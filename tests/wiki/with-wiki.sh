@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Run CMD against a throw-away MediaWiki 1.39 (Debian's package, sqlite, PHP's
-# built-in server). See tests/wiki/README.md.
+# Run CMD against a throw-away MediaWiki (Debian's package, sqlite, PHP's built-in server):
+# 1.39 from this Debian 12 machine, or 1.43 from a cached Debian 13 root (MW_VERSION=1.43).
+# See tests/wiki/README.md.
 #
 #   tests/wiki/with-wiki.sh CMD [ARGS...]
 #
-# MWAUTH_TEST_KEEP=1 keeps the wiki's folder (the servers are always stopped).
+# MW_VERSION=1.39 (default) or 1.43 picks the release. MWAUTH_TEST_KEEP=1 keeps the wiki's
+# folder (the servers are always stopped).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MW=/usr/share/mediawiki
+MW_VERSION=${MW_VERSION:-1.39}
 DBNAME=testwiki        # also the wiki id and the cookie prefix
 BOT_APP=mwauth
 START=$EPOCHREALTIME
@@ -27,18 +30,35 @@ if [ $# -eq 0 ]; then
 fi
 
 # --- 1. packages -------------------------------------------------------------
+PACKAGES="mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu"
 php_ok() {
 	command -v php >/dev/null 2>&1 &&
 		php -r 'foreach (["pdo_sqlite", "intl", "mbstring", "dom"] as $e) if (!extension_loaded($e)) exit(1);' 2>/dev/null
 }
-if [ ! -f "$MW/maintenance/install.php" ] || ! php_ok || ! command -v python3 >/dev/null 2>&1; then
-	log "installing packages"
-	[ "$(id -u)" -eq 0 ] || die "mediawiki/php/python3 missing and not root; install: mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu python3"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update >&2
-	apt-get install -y --no-install-recommends mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu python3 >&2
-	php_ok || die "php or one of its extensions (pdo_sqlite intl mbstring dom) still missing"
-fi
+case "$MW_VERSION" in
+1.39)
+	# PHP runs on this machine; the 1.43 root below brings its own PHP 8.4, but this machine's php
+	# still picks the servers' free ports.
+	if [ ! -f "$MW/maintenance/install.php" ] || ! php_ok; then
+		[ "$(id -u)" -eq 0 ] || die "MediaWiki or PHP is missing and this is not root; install: $PACKAGES"
+		log "installing MediaWiki 1.39 and PHP (once; about a minute)"
+		apt_log=$(mktemp "${TMPDIR:-/tmp}/mwauth-apt.XXXXXX")
+		export DEBIAN_FRONTEND=noninteractive
+		# shellcheck disable=SC2086 # the package list is meant to be split
+		if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $PACKAGES; } >"$apt_log" 2>&1; then
+			tail -n 40 "$apt_log" >&2
+			die "apt-get install $PACKAGES failed"
+		fi
+		rm -f -- "$apt_log"
+		php_ok || die "php or one of its extensions (pdo_sqlite intl mbstring dom) still missing"
+	fi
+	ROOT=
+	;;
+1.43)
+	ROOT=$("$HERE/debian13-root.sh")
+	;;
+*) die "MW_VERSION=$MW_VERSION: the test bed runs 1.39 or 1.43" ;;
+esac
 
 # --- cleanup (installed before anything is started) ----------------------------
 WIKI_DIR=
@@ -84,6 +104,8 @@ cleanup() {
 		else
 			rm -rf -- "$WIKI_DIR"
 		fi
+		# in-root.sh's mount point for the folder, in the Debian 13 root
+		[ -z "$ROOT" ] || rmdir -- "$ROOT$WIKI_DIR" 2>/dev/null || true
 	fi
 	exit "$status"
 }
@@ -96,9 +118,19 @@ WIKI_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mwauth-wiki.XXXXXX")
 DB_DIR=$WIKI_DIR/db
 CONF=$WIKI_DIR/LocalSettings.php
 mkdir -p "$DB_DIR"
+# The wiki's PHP sees the test bed's own files (settings, setup script, extension) in the wiki's
+# folder, which is all of this machine a 1.43 server sees.
+TESTBED=$WIKI_DIR/testbed
+mkdir "$TESTBED"
+cp -R "$HERE/LocalSettings.test.php" "$HERE/setup-wiki.php" "$HERE/extensions" "$TESTBED/"
+if [ -n "$ROOT" ]; then
+	PHP=("$HERE/in-root.sh" "$ROOT" "$WIKI_DIR" php)
+else
+	PHP=(php)
+fi
 
 # two distinct free loopback ports (both sockets held open while choosing)
-read -r PORT QUIET_PORT < <(php -r '
+read -r PORT QUIET_PORT < <("${PHP[@]}" -r '
 	$a = stream_socket_server("tcp://127.0.0.1:0"); $b = stream_socket_server("tcp://127.0.0.1:0");
 	$p = fn($s) => substr(strrchr(stream_socket_get_name($s, false), ":"), 1);
 	echo $p($a), " ", $p($b), "\n";')
@@ -133,7 +165,7 @@ export MW_INSTALL_PATH=$MW
 
 run_php() { # run a maintenance script quietly; show its output only on failure
 	local out
-	if ! out=$(php "$@" 2>&1); then
+	if ! out=$("${PHP[@]}" "$@" 2>&1); then
 		printf '%s\n' "$out" >&2
 		die "failed: php $*"
 	fi
@@ -163,14 +195,14 @@ cat >>"$CONF" <<EOF
 \$mwauthTestRedirectCode = $(php_str "$REDIRECT_CODE");
 \$mwauthTestUnlinkedCode = $(php_str "$RESTART_CODE");
 \$mwauthTestIdpUrl = $(php_str "$IDP_URL");
-require $(php_str "$HERE/LocalSettings.test.php");
+require $(php_str "$TESTBED/LocalSettings.test.php");
 EOF
 
 # --- 4. servers (started now; they boot while the users are created) ----------
 start_server() { # PORT LOGFILE
 	local pidfile=$WIKI_DIR/server-$1.pid
 	PHP_CLI_SERVER_WORKERS=4 setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" \
-		php -S "127.0.0.1:$1" -t "$MW" </dev/null >>"$2" 2>&1 &
+		"${PHP[@]}" -S "127.0.0.1:$1" -t "$MW" </dev/null >>"$2" 2>&1 &
 	SERVER_PIDS+=("$!")
 	local i
 	for ((i = 0; i < 500; i++)); do [ -s "$pidfile" ] && break; sleep 0.02; done # 10 s on a busy machine
@@ -205,14 +237,14 @@ user_json() { # NAME PASSWORD [MORE-JSON-MEMBERS]
 	user_json "$REDIRECT_USER" "Redirect-$(rand32 20)"
 	printf '\n]}\n'
 } >"$WIKI_DIR/users.json"
-run_php "$HERE/setup-wiki.php" <"$WIKI_DIR/users.json"
+run_php "$TESTBED/setup-wiki.php" <"$WIKI_DIR/users.json"
 rm -f "$WIKI_DIR/users.json"
 T_USERS=$(elapsed)
 
 # --- wait for both servers ------------------------------------------------------
 wait_up() { # PORT LOGFILE PGID
 	local url="http://127.0.0.1:$1/api.php?action=query&meta=siteinfo&format=json" deadline=$((SECONDS + 60))
-	until php -r '$r = @file_get_contents($argv[1], false, stream_context_create(["http" => ["timeout" => 10]]));
+	until "${PHP[@]}" -r '$r = @file_get_contents($argv[1], false, stream_context_create(["http" => ["timeout" => 10]]));
 			exit($r !== false && strpos($r, "\"sitename\"") !== false ? 0 : 1);' "$url"; do
 		if ! group_alive "$3"; then
 			tail -n 20 "$2" >&2 || true
@@ -235,6 +267,7 @@ export MWAUTH_TEST_SERVER_LOG="$WIKI_DIR/server.log"
 export MWAUTH_TEST_QUIET_API_URL="http://127.0.0.1:$QUIET_PORT/api.php"
 export MWAUTH_TEST_QUIET_LOG="$WIKI_DIR/quiet.log"
 export MWAUTH_TEST_WIKI_DIR="$WIKI_DIR"
+export MWAUTH_TEST_MW_VERSION="$MW_VERSION"
 export MWAUTH_TEST_CACHE_DB="$DB_DIR/wikicache.sqlite"
 export MWAUTH_TEST_WIKI_ID="$DBNAME"
 export MWAUTH_TEST_COOKIE_PREFIX="$DBNAME"
@@ -261,7 +294,7 @@ export MWAUTH_TEST_REDIRECT_CODE="$REDIRECT_CODE"
 export MWAUTH_TEST_RESTART_CODE="$RESTART_CODE"
 export MWAUTH_TEST_IDP_URL="$IDP_URL"
 
-log "up at $MWAUTH_TEST_API_URL (quiet: $MWAUTH_TEST_QUIET_API_URL) in $(elapsed) s" \
+log "MediaWiki $MW_VERSION up at $MWAUTH_TEST_API_URL (quiet: $MWAUTH_TEST_QUIET_API_URL) in $(elapsed) s" \
 	"(installed at $T_INSTALL s, users at $T_USERS s)"
 
 # --- 6. run CMD (in the foreground, so Ctrl-C reaches it) --------------------------
