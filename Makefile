@@ -15,22 +15,27 @@ CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -g
 VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 EXAMPLES := bindings/c/examples/bin/botlogin bindings/c/examples/bin/clientlogin
+# Only the interactive clientlogin example parses JSON, with cJSON (Debian: libcjson-dev).
+LIBS_clientlogin := -lcjson
 C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/resume tests/c/bin/botlogin \
             tests/c/bin/clientlogin
 
-.PHONY: all release demo test test-in-wiki c-tests lint header install bench clean
+.PHONY: all release examples demo test deps test-in-wiki c-tests lint header install bench clean
 
-all: $(EXAMPLES)
+# The library; and the bot example, which needs nothing but a C compiler.
+all: bindings/c/examples/bin/botlogin
+
+# Both C examples (the interactive one needs cJSON).
+examples: $(EXAMPLES)
 
 # The release library, with the SONAME link beside it so linked programs run from the tree.
 release:
 	$(CARGO) build --release --lib
 	ln -sf libmwauth.so $(RELEASE)/libmwauth.so.$(MAJOR)
 
-# The interactive clientlogin example parses JSON with cJSON (Debian: libcjson-dev).
 bindings/c/examples/bin/%: bindings/c/examples/%.c include/mwauth.h release
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lmwauth -lcjson
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lmwauth $(LIBS_$*)
 
 # The main job: log a bot in and print its userinfo. Uses MWAUTH_API_URL, MWAUTH_USERNAME and
 # MWAUTH_PASSWORD when MWAUTH_API_URL is set; otherwise starts the local test wiki for the run.
@@ -41,7 +46,8 @@ demo: bindings/c/examples/bin/botlogin
 # Every test: Rust unit and integration tests, C and C++ tests (also under valgrind), the
 # installed library through pkg-config, and the Python package installed into a fresh venv,
 # against a real MediaWiki that tests/wiki/with-wiki.sh installs, starts and stops.
-test: lint
+# MW_VERSION=1.43 runs them on MediaWiki 1.43 instead of 1.39.
+test: deps lint
 	$(CARGO) build --lib
 	ln -sf libmwauth.so $(DEBUG)/libmwauth.so.$(MAJOR)
 	$(MAKE) --no-print-directory c-tests
@@ -64,6 +70,10 @@ test-in-wiki:
 	tests/pkgconfig/run.sh
 	tests/python/run.sh
 
+# What the tests need besides Rust and a C compiler: installed as root, named otherwise.
+deps:
+	@tests/deps.sh
+
 c-tests: $(C_TESTS)
 
 tests/c/bin/%: tests/c/%.c tests/c/check.h include/mwauth.h $(DEBUG)/libmwauth.so
@@ -73,7 +83,7 @@ tests/c/bin/%: tests/c/%.c tests/c/check.h include/mwauth.h $(DEBUG)/libmwauth.s
 # The examples again, against the debug library the tests build anyway.
 tests/c/bin/botlogin tests/c/bin/clientlogin: tests/c/bin/%: bindings/c/examples/%.c include/mwauth.h $(DEBUG)/libmwauth.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth -lcjson
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth $(LIBS_$*)
 
 lint:
 	$(CARGO) fmt --check
