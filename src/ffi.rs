@@ -450,8 +450,15 @@ pub unsafe extern "C" fn mw_clientlogin_step(
 /// Any Action API call as the session's user:
 /// {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
 ///
-/// format=json and formatversion=2 are always sent; once logged in, the session's "assert" too.
-/// With "token", the token is fetched when first needed, cached, sent in the POST body, and
+/// format=json and formatversion=2 are always sent; once logged in, the session's "assert" too,
+/// and, once the session knows its user's name (from a login, from bot_password's name before the
+/// "@", or, for a session resumed from cookie_file, from the first meta=userinfo answer),
+/// assertuser=NAME beside any assert=user or assert=bot, unless the caller sent its own
+/// assertuser. MediaWiki 1.42+ lets a temporary account (~2026-1) pass assert=user: with
+/// assertuser, a session whose cookies became another account's fails with
+/// assertnameduserfailed, which the library treats as a dropped session (log in again, retry);
+/// a caller's own assertuser failing is only the caller's error. An answer that created a
+/// temporary account (tempusercreated) never makes it the session's user. With "token", the token is fetched when first needed, cached, sent in the POST body, and
 /// refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
 /// or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
 /// MW_ERR_ARGUMENT. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
@@ -496,7 +503,10 @@ pub unsafe extern "C" fn mw_logout(
 }
 
 /// What the session knows now, without a request: {"api_url", "logged_in": true|false|null,
-/// "username", "userid", "auth": "botpassword"|...|null}.
+/// "username", "userid", "auth": "botpassword"|...|null, "temp": true|false}. "temp" is true
+/// when the wiki said the session's user is a temporary account (an edit answered with
+/// tempusercreated, or meta=userinfo with temp): "username" then stays null, as such a user is
+/// never taken as the session's.
 ///
 /// # Safety
 /// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or

@@ -43,6 +43,18 @@ impl ApiBody {
         self.text
     }
 
+    #[cfg(test)]
+    pub fn for_tests(text: &str) -> Self {
+        ApiBody {
+            text: text.to_string(),
+        }
+    }
+
+    /// The response as the wiki sent it, borrowed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The response as a JSON object.
     pub fn parse(&self) -> Result<Map<String, Value>, Error> {
         serde_json::from_str(&self.text).map_err(|_| not_json(200, self.text.len()))

@@ -72,6 +72,52 @@ pub(crate) struct Identity {
     /// Whether the caller's requests carry `assert`: from a login until logout, so that a session
     /// the wiki dropped fails loudly instead of carrying on anonymously.
     pub(crate) asserting: bool,
+    /// The wiki said the session's user is a temporary account (MediaWiki 1.42+): an answer with
+    /// `tempusercreated`, or a `meta=userinfo` with `temp`. Such a user is never taken as the
+    /// session's identity.
+    temp: bool,
+}
+
+/// What an answer to a caller's request says about whose session it went out in.
+#[derive(Debug, PartialEq, Eq)]
+enum IdentityHint {
+    /// `meta=userinfo` of a registered, permanent user.
+    User(String),
+    /// A temporary account: `meta=userinfo` with `temp`, or an edit that created one.
+    Temporary,
+}
+
+impl IdentityHint {
+    /// Looks for `query.userinfo` and `tempusercreated` only in answers that can hold them, so
+    /// an ordinary answer is never parsed twice.
+    fn of(body: &ApiBody) -> Option<IdentityHint> {
+        let text = body.text();
+        if !text.contains("\"userinfo\"") && !text.contains("\"tempusercreated\"") {
+            return None;
+        }
+        let answer = body.parse().ok()?;
+        let created_temp = answer
+            .values()
+            .any(|module| module.get("tempusercreated").is_some_and(is_true));
+        if created_temp {
+            return Some(IdentityHint::Temporary);
+        }
+        let userinfo = answer.get("query")?.get("userinfo")?;
+        if userinfo.get("anon").is_some_and(is_true) {
+            return None;
+        }
+        if userinfo.get("temp").is_some_and(is_true) {
+            return Some(IdentityHint::Temporary);
+        }
+        Some(IdentityHint::User(
+            userinfo.get("name")?.as_str()?.to_string(),
+        ))
+    }
+}
+
+/// MediaWiki's flags: `true` in formatversion 2, `""` in the older format.
+fn is_true(value: &Value) -> bool {
+    value != &Value::Bool(false) && !value.is_null()
 }
 
 pub(crate) struct State {
@@ -91,6 +137,19 @@ pub(crate) struct State {
     logged_in_generation: Option<u64>,
     /// The clientlogin flow in progress, if any.
     pub(crate) flow: ClientLoginFlow,
+}
+
+impl State {
+    /// The user this session's requests must be made as, once it knows: the name a login
+    /// answered, or the part of `bot_password`'s (or the last login's) username before the `@`.
+    /// Sent as `assertuser`, so a session whose cookies became another account's (a temporary
+    /// one, on MediaWiki 1.42+, passes `assert=user`) fails instead of acting as that account.
+    fn expected_user(&self) -> Option<&str> {
+        self.identity.username.as_deref().or_else(|| {
+            let username = self.credentials.as_ref()?.username();
+            Some(username.split_once('@').map_or(username, |(user, _)| user))
+        })
+    }
 }
 
 pub struct Session {
@@ -482,40 +541,57 @@ impl Session {
 
     fn request_body(&self, request: &ApiRequest) -> Result<ApiBody> {
         self.login_if_needed()?;
+        let caller_sent = |name: &str| request.params.iter().any(|(k, _)| k == name);
         let mut relogin_tried = false;
         loop {
-            let (generation, asserted, result) = {
+            let (generation, asserted, own_assertuser, result) = {
                 let _shared = self.shared_gate()?;
-                let (generation, assert) = {
+                let (generation, assert, assertuser) = {
                     let state = self.state()?;
-                    let assert = if state.identity.asserting
-                        && !request.params.iter().any(|(k, _)| k == "assert")
-                    {
+                    let assert = if state.identity.asserting && !caller_sent("assert") {
                         self.config.assert.as_param()
                     } else {
                         None
                     };
-                    (state.generation, assert)
+                    let sends_user_assert = match assert {
+                        Some(_) => true,
+                        None => request
+                            .params
+                            .iter()
+                            .any(|(k, v)| k == "assert" && (v == "user" || v == "bot")),
+                    };
+                    let assertuser = match state.expected_user() {
+                        Some(name) if sends_user_assert && !caller_sent("assertuser") => {
+                            Some(name.to_string())
+                        }
+                        _ => None,
+                    };
+                    (state.generation, assert, assertuser)
                 };
-                (generation, assert, self.request_once(request, assert))
+                let mut extra: Vec<(&str, &str)> = Vec::with_capacity(2);
+                extra.extend(assert.map(|a| ("assert", a)));
+                extra.extend(assertuser.as_deref().map(|name| ("assertuser", name)));
+                let result = self.request_once(request, &extra);
+                (generation, assert, assertuser.is_some(), result)
             };
             let error = match result {
                 Ok(body) => {
-                    if asserted.is_some() {
-                        self.settle_logged_in(generation, true)?;
-                    }
+                    self.settle_identity(generation, asserted.is_some(), &body)?;
                     return Ok(body);
                 }
                 Err(error) => error,
             };
             let session_gone = match error.code() {
                 "assertuserfailed" => true,
+                // The library's own `assertuser`: the session is no longer its user's (a
+                // temporary account's, another account's, or nobody's).
+                "assertnameduserfailed" if own_assertuser => true,
                 // A user without the bot right, or not the user a caller's own `assertuser`
-                // names: gone only if the wiki now takes us for anonymous, or if another thread
+                // names: gone only if the wiki now takes us for someone else, or if another thread
                 // has logged in again since this request went out (asked in that order, as the
                 // check may itself wait for that re-login). A failed check is no evidence.
                 "assertbotfailed" | "assertnameduserfailed" => {
-                    self.is_anonymous_now().unwrap_or(false)
+                    self.is_someone_else_now().unwrap_or(false)
                         || self.state()?.generation != generation
                 }
                 _ => false,
@@ -541,6 +617,38 @@ impl Session {
             self.settle_logged_in(generation, false)?;
             return Err(error);
         }
+    }
+
+    /// Records what a successful answer says of the session, unless a login or logout has
+    /// started a new generation since it went out: an asserted request proves the login; a
+    /// `meta=userinfo` names the user of a session resumed from its cookies; a temporary
+    /// account is recorded as such and never as the session's user.
+    fn settle_identity(&self, generation: u64, asserted: bool, body: &ApiBody) -> Result<()> {
+        let hint = IdentityHint::of(body);
+        if !asserted && hint.is_none() {
+            return Ok(());
+        }
+        let mut state = self.state()?;
+        if state.generation != generation {
+            return Ok(());
+        }
+        match hint {
+            Some(IdentityHint::Temporary) => state.identity.temp = true,
+            Some(IdentityHint::User(name))
+                if asserted
+                    && state.identity.username.is_none()
+                    && state
+                        .expected_user()
+                        .is_none_or(|expected| expected == name) =>
+            {
+                state.identity.username = Some(name);
+            }
+            _ => {}
+        }
+        if asserted && !state.identity.temp {
+            state.identity.logged_in = Some(true);
+        }
+        Ok(())
     }
 
     /// Records what a request's answer says of the login, unless a login or logout has
@@ -574,15 +682,14 @@ impl Session {
         Ok(())
     }
 
-    fn request_once(&self, request: &ApiRequest, assert: Option<&str>) -> Result<ApiBody> {
-        let mut params: Vec<(&str, &str)> = request
+    /// The caller's request with `extra` parameters (the library's `assert` and `assertuser`).
+    fn request_once(&self, request: &ApiRequest, extra: &[(&str, &str)]) -> Result<ApiBody> {
+        let params: Vec<(&str, &str)> = request
             .params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(extra.iter().copied())
             .collect();
-        if let Some(assert) = assert {
-            params.push(("assert", assert));
-        }
         let Some(kind) = &request.token else {
             return self.call(request.method, &params);
         };
@@ -618,15 +725,25 @@ impl Session {
         self.relogin(generation, None)
     }
 
-    /// Asks the wiki (without `assert`) whether this session is anonymous now.
-    fn is_anonymous_now(&self) -> Result<bool> {
+    /// Asks the wiki (without `assert`) whether this session now belongs to someone other than
+    /// its user: nobody, a temporary account, or (when the session knows its user) another name.
+    fn is_someone_else_now(&self) -> Result<bool> {
         let _shared = self.shared_gate()?;
         let info = self.call_object(Method::Get, &[("action", "query"), ("meta", "userinfo")])?;
-        Ok(info
-            .get("query")
-            .and_then(|q| q.get("userinfo"))
-            .and_then(|u| u.get("anon"))
-            .is_some_and(|anon| anon != &Value::Bool(false)))
+        let Some(userinfo) = info.get("query").and_then(|q| q.get("userinfo")) else {
+            return Ok(false);
+        };
+        if ["anon", "temp"]
+            .iter()
+            .any(|flag| userinfo.get(flag).is_some_and(is_true))
+        {
+            return Ok(true);
+        }
+        let name = userinfo.get("name").and_then(Value::as_str);
+        let state = self.state()?;
+        Ok(
+            matches!((state.expected_user(), name), (Some(expected), Some(name)) if expected != name),
+        )
     }
 
     /// Logs in again with the stored credentials, unless another thread already did since
@@ -736,6 +853,7 @@ impl Session {
             userid,
             auth: Some(auth),
             asserting: self.config.assert != Assert::None,
+            temp: false,
         };
         state.credentials = credentials.cloned();
         state.login_pending = false;
@@ -785,7 +903,7 @@ impl Session {
                 token: Some("csrf".into()),
                 token_param: "token".into(),
             },
-            None,
+            &[],
         );
         let unsaved = {
             let mut state = self.state()?;
@@ -810,6 +928,46 @@ impl Session {
             "username": identity.username,
             "userid": identity.userid,
             "auth": identity.auth.map(AuthKind::as_str),
+            "temp": identity.temp,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hint(text: &str) -> Option<IdentityHint> {
+        IdentityHint::of(&ApiBody::for_tests(text))
+    }
+
+    #[test]
+    fn userinfo_of_a_user_names_it() {
+        let text = r#"{"batchcomplete":true,"query":{"userinfo":{"id":3,"name":"MwBot"}}}"#;
+        assert_eq!(hint(text), Some(IdentityHint::User("MwBot".into())));
+        // formatversion 1 spells flags as empty strings
+        let text = r#"{"query":{"userinfo":{"id":0,"name":"127.0.0.1","anon":""}}}"#;
+        assert_eq!(hint(text), None);
+    }
+
+    #[test]
+    fn a_temporary_account_is_never_a_name() {
+        let text = r#"{"query":{"userinfo":{"id":13,"name":"~2026-1","temp":true}}}"#;
+        assert_eq!(hint(text), Some(IdentityHint::Temporary));
+        let text = r#"{"edit":{"result":"Success","title":"A","tempusercreated":true}}"#;
+        assert_eq!(hint(text), Some(IdentityHint::Temporary));
+        let text = r#"{"query":{"userinfo":{"id":3,"name":"MwBot","temp":false}}}"#;
+        assert_eq!(hint(text), Some(IdentityHint::User("MwBot".into())));
+    }
+
+    #[test]
+    fn answers_without_userinfo_say_nothing() {
+        assert_eq!(hint(r#"{"query":{"general":{"sitename":"W"}}}"#), None);
+        // The word in a page's text is no userinfo.
+        assert_eq!(
+            hint(r#"{"parse":{"text":"\"userinfo\" and \"tempusercreated\""}}"#),
+            None
+        );
+        assert_eq!(hint(r#"{"query":{"userinfo":"odd"}}"#), None);
     }
 }

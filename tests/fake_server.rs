@@ -1215,6 +1215,46 @@ fn a_callers_assertuser_mismatch_is_no_reason_to_log_in_again() {
 }
 
 #[test]
+fn the_librarys_own_assertuser_failing_means_the_session_is_gone() {
+    // Until the second login the wiki takes the session for a temporary account's: it passes
+    // assert=user, and only assertuser tells.
+    let logins_so_far = Arc::new(AtomicUsize::new(0));
+    let counter = logins_so_far.clone();
+    let mut wiki_logic = login_aware(move |seen| {
+        let user = if counter.load(Ordering::SeqCst) >= 2 {
+            "Bot"
+        } else {
+            "~2026-1"
+        };
+        match seen.param("assertuser") {
+            Some(name) if name != user => assert_failed("assertnameduserfailed"),
+            _ => Reply::ok(json!({"query": {"userinfo": {"id": 9, "name": user}}})),
+        }
+    });
+    let counter = logins_so_far.clone();
+    let wiki = FakeWiki::start(move |i, seen| {
+        if seen.param("action").as_deref() == Some("login") {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+        wiki_logic(i, seen)
+    });
+    let s = session(&wiki.url, json!({}));
+    s.login(&credentials("0123456789abcdefghijklmnopqrstuv"))
+        .unwrap();
+    let out = call(&s, &request(json!({"action": "query", "meta": "userinfo"}))).unwrap();
+    assert_eq!(out["query"]["userinfo"]["name"], "Bot");
+    assert_eq!(logins(&wiki), 2, "one re-login");
+    let asked: Vec<_> = wiki
+        .seen()
+        .iter()
+        .filter(|seen| seen.param("meta").as_deref() == Some("userinfo"))
+        .map(|seen| (seen.param("assert"), seen.param("assertuser")))
+        .collect();
+    let sent = (Some("user".to_string()), Some("Bot".to_string()));
+    assert_eq!(asked, vec![sent.clone(), sent]);
+}
+
+#[test]
 fn a_clientlogin_answer_with_an_unknown_status_is_not_an_api_response() {
     let wiki = FakeWiki::start(login_aware(|_| {
         Reply::ok(json!({"clientlogin": {"status": "MAYBE"}}))
