@@ -4,6 +4,7 @@ csrf token, share the session among threads, log out; the Session's lifetime."""
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 import uuid
@@ -157,3 +158,27 @@ def test_garbage_collection_frees_the_session_and_keeps_the_logger_alive(api_url
     assert s.request({"action": "query", "meta": "siteinfo"})["query"]["general"]["sitename"]
     del s
     gc.collect()
+
+
+def test_a_bot_resumed_from_a_temporary_accounts_cookies_acts_as_the_bot(session, bot, tmp_path):
+    # On 1.43 (temporary accounts on) an anonymous edit makes the cookie file a ~2026-N user's,
+    # who passes assert=user; the bot must log in again and edit as itself. On 1.39 the file
+    # holds an anonymous session.
+    release = os.environ["MWAUTH_TEST_MW_VERSION"]
+    cookies = tmp_path / "cookies.txt"
+    anon = session(cookie_file=str(cookies))
+    out = anon.request({"action": "edit", "title": "Python temporary", "text": "anonymous"}, token="csrf")
+    assert out["edit"]["result"] == "Success"
+    assert out["edit"].get("tempusercreated", False) is (release == "1.43")
+    assert anon.info["temp"] is (release == "1.43")
+    assert anon.info["username"] is None
+    anon.close()
+
+    s = session(cookie_file=str(cookies), bot_password={"username": bot[0], "password": bot[1]})
+    out = s.request({"action": "edit", "title": "Python temporary", "text": "the bot's"}, token="csrf")
+    assert out["edit"]["result"] == "Success"
+    assert user_name(s) == "MwBot"
+    assert (s.info["username"], s.info["temp"], s.info["auth"]) == ("MwBot", False, "botpassword")
+    page = s.request({"action": "query", "prop": "revisions", "titles": "Python temporary",
+                      "rvprop": "user"})["query"]["pages"][0]
+    assert page["revisions"][0]["user"] == "MwBot"

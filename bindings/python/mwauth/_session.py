@@ -250,7 +250,9 @@ class Session:
     @property
     def info(self) -> JSONObject:
         """What the session knows now, without a request: ``{"api_url", "logged_in" (True,
-        False or None when unknown), "username", "userid", "auth"}``."""
+        False or None when unknown), "username", "userid", "auth", "temp"}``; ``temp`` is True
+        when the wiki said the session's user is a temporary account (MediaWiki 1.42+), which
+        is never taken as the session's ``username``."""
         return self._call("mw_session_info", _ffi.lib.mw_session_info)  # type: ignore[no-any-return]
 
     def clientlogin_fields(self, messageformat: Optional[str] = None) -> JSONObject:
