@@ -68,6 +68,7 @@ test-in-wiki:
 	$(VALGRIND) tests/c/bin/resume resume "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
 	VALGRIND=1 tests/cpp/run.sh $(DEBUG)
 	tests/pkgconfig/run.sh
+	tests/readme/run.sh
 	tests/python/run.sh
 
 # What the tests need besides Rust and a C compiler: installed as root, named otherwise.
