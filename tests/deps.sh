@@ -25,6 +25,7 @@ need pkg-config has pkg-config            # the installed library, found through
 need libcjson-dev header cjson/cJSON.h    # the interactive C example (bindings/c/examples/clientlogin.c)
 need curl has curl                        # reads the library's cookie files in a test
 need openssl has openssl                  # certificates for the TLS test server
+need microsocks has microsocks            # a real SOCKS5 server for the proxy tests
 need python3 has python3                  # the Python binding's tests, TOTP codes, expire_session.py
 need python3-venv python3 -c 'import venv, ensurepip'
 [ "$MW_VERSION" = 1.39 ] || need debootstrap has debootstrap # the Debian 13 root of MediaWiki 1.43
