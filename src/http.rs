@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use ureq::Agent;
 use ureq::config::Config as AgentConfig;
@@ -75,18 +75,26 @@ pub fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<Certificate<'sta
     Ok(certificates)
 }
 
-/// The agent for `key`, built on first use and shared from then on.
-pub fn shared_agent(key: &AgentKey) -> Agent {
-    static AGENTS: OnceLock<Mutex<HashMap<AgentKey, Agent>>> = OnceLock::new();
+/// The agent for `key`: the one the live sessions with these settings share, or a new one.
+///
+/// The map holds agents weakly, so an agent and its pooled connections go with the last session
+/// that uses it; a program that makes sessions with ever new settings (each its own timeout, say)
+/// keeps only what its live sessions use.
+pub fn shared_agent(key: &AgentKey) -> Arc<Agent> {
+    static AGENTS: OnceLock<Mutex<HashMap<AgentKey, Weak<Agent>>>> = OnceLock::new();
     let agents = AGENTS.get_or_init(Default::default);
-    // A poisoned map still holds valid agents: a panic cannot leave it half-written.
+    // A poisoned map still holds valid entries: a panic cannot leave it half-written.
     let mut agents = agents
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    agents
-        .entry(key.clone())
-        .or_insert_with(|| build_agent(key))
-        .clone()
+    if let Some(agent) = agents.get(key).and_then(Weak::upgrade) {
+        return agent;
+    }
+    // Forget the agents no session uses any more, so the map stays as small as the live set.
+    agents.retain(|_, agent| agent.strong_count() > 0);
+    let agent = Arc::new(build_agent(key));
+    agents.insert(key.clone(), Arc::downgrade(&agent));
+    agent
 }
 
 fn build_agent(key: &AgentKey) -> Agent {

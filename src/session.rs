@@ -154,7 +154,8 @@ impl State {
 
 pub struct Session {
     config: Config,
-    agent: ureq::Agent,
+    /// Shared with the other live sessions of the same transport settings.
+    agent: Arc<ureq::Agent>,
     gate: RwLock<()>,
     state: Mutex<State>,
     logger: RwLock<Option<Logger>>,
