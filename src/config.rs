@@ -74,13 +74,39 @@ impl fmt::Debug for ProxyUrl {
 }
 
 fn checked_proxy(url: &str, what: &str) -> Result<ProxyUrl> {
+    let invalid = |why: &str| Error::argument("invalid_value", format!("{what} {why}"));
     if ureq::Proxy::new(url).is_err() {
-        return Err(Error::argument(
-            "invalid_value",
-            format!("{what} must be a proxy URL (http, https, socks4 or socks5) or \"none\""),
+        return Err(invalid(
+            "must be a proxy URL (http, https, socks4, socks4a, socks5 or socks5h) or \"none\"",
         ));
     }
+    // As for api_url: an unreadable port would silently become the protocol's default.
+    let with_scheme = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    };
+    if let Ok(uri) = with_scheme.parse::<Uri>()
+        && uri.authority().is_some_and(|a| !port_is_usable(a.as_str()))
+    {
+        return Err(invalid("has a port that is not a number from 1 to 65535"));
+    }
     Ok(ProxyUrl(url.to_string()))
+}
+
+/// Whether a URL authority's port, if it names one, is 1..=65535. The URI parser keeps a port it
+/// cannot read (99999) and then reports none, so requests would go, credentials and all, to the
+/// scheme's default port.
+fn port_is_usable(authority: &str) -> bool {
+    let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let after_host = match host_and_port.rfind(']') {
+        Some(end) => &host_and_port[end + 1..],
+        None => host_and_port,
+    };
+    match after_host.rsplit_once(':') {
+        None | Some((_, "")) => true,
+        Some((_, port)) => port.parse::<u16>().is_ok_and(|port| port != 0),
+    }
 }
 
 /// The environment's proxy for the API, by curl's rules: `no_proxy`/`NO_PROXY` exempt hosts;
@@ -199,6 +225,14 @@ impl Config {
                 ));
             }
             (Some(""), None) => return Err(fields.invalid("oauth2_token", "is empty")),
+            // It goes into a header as it is: a control or non-ASCII character would fail every
+            // request later, with an error that names no token.
+            (Some(token), None) if !token.bytes().all(|b| b.is_ascii_graphic()) => {
+                return Err(fields.invalid(
+                    "oauth2_token",
+                    "must be printable ASCII, without spaces or control characters",
+                ));
+            }
             (Some(token), None) => {
                 // The bearer token is a credential from the first request on.
                 config.check_credentials_may_be_sent()?;
@@ -283,6 +317,9 @@ impl ApiUrl {
         }
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Err(bad("credentials do not belong in the URL"));
+        }
+        if uri.authority().is_some_and(|a| !port_is_usable(a.as_str())) {
+            return Err(bad("its port must be a number from 1 to 65535"));
         }
         let host = host
             .trim_start_matches('[')
@@ -404,6 +441,37 @@ mod tests {
                 "oauth1.consumer_secret",
             ),
             (json!([1]), "wrong_type", "config"),
+            // A port the URI parser keeps but cannot read would become port 80 or 443.
+            (
+                json!({"api_url": "http://x:99999/api.php"}),
+                "invalid_value",
+                "port",
+            ),
+            (
+                json!({"api_url": "https://x:65536/api.php"}),
+                "invalid_value",
+                "port",
+            ),
+            (
+                json!({"api_url": "https://x:0/api.php"}),
+                "invalid_value",
+                "port",
+            ),
+            (
+                json!({"api_url": "http://x/api.php", "proxy": "socks5://p:70000"}),
+                "invalid_value",
+                "port",
+            ),
+            (
+                json!({"api_url": "https://x/api.php", "oauth2_token": "abc\ndef"}),
+                "invalid_value",
+                "oauth2_token",
+            ),
+            (
+                json!({"api_url": "https://x/api.php", "oauth2_token": "t\u{f8}ken"}),
+                "invalid_value",
+                "oauth2_token",
+            ),
         ];
         for (value, code, named) in cases {
             let e = Config::from_json(&value).unwrap_err();
