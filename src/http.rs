@@ -228,12 +228,14 @@ fn transport_error(error: ureq::Error) -> Error {
             }
             _ => transport("io", format!("the connection failed: {e}")),
         },
-        ureq::Error::Protocol(e) => transport("io", format!("the answer was not valid HTTP: {e}")),
-        ureq::Error::LargeResponseHeader(..) => Error::new(
+        // Too many headers and headers too large are one condition: an answer over the limits.
+        ureq::Error::Protocol(ureq_proto::Error::HttpParseTooManyHeaders)
+        | ureq::Error::LargeResponseHeader(..) => Error::new(
             ErrorKind::Http,
             "too_large",
-            "the response headers are too large",
+            "the response headers are too many or too large",
         ),
+        ureq::Error::Protocol(e) => transport("io", format!("the answer was not valid HTTP: {e}")),
         other => transport("io", format!("the exchange failed: {other}")),
     }
 }

@@ -125,10 +125,17 @@ pub fn interpret(response: HttpResponse) -> Result<ApiBody, Failure> {
 /// is; `{"errors": [...]}` (other errorformats) gives `code` and `info` from its first entry and
 /// keeps the whole array beside them.
 fn api_error(top_level: &HashMap<Cow<'_, str>, &RawValue>) -> Option<Error> {
-    if let Some(raw) = top_level.get("error")
-        && let Ok(Value::Object(error)) = serde_json::from_str(raw.get())
-    {
-        return Some(Error::from_wiki(ErrorKind::Api, error));
+    if let Some(raw) = top_level.get("error") {
+        return Some(match serde_json::from_str(raw.get()) {
+            Ok(Value::Object(error)) => Error::from_wiki(ErrorKind::Api, error),
+            // Not MediaWiki's shape, but never a success: whatever answers "error" meant one.
+            _ => Error::new(
+                ErrorKind::Api,
+                "unknown_error",
+                "the wiki answered with an \"error\" member that is not an error object",
+            )
+            .with("wiki_error", serde_json::from_str::<Value>(raw.get()).ok()),
+        });
     }
     let Ok(Value::Array(errors)) = serde_json::from_str(top_level.get("errors")?.get()) else {
         return None;
@@ -154,8 +161,9 @@ pub fn message_text(message: &Map<String, Value>) -> Option<&str> {
 
 /// `Retry-After` as seconds: a number, or an HTTP date (counted from now).
 pub fn parse_retry_after(value: &str) -> Option<u64> {
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(seconds);
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for a u64 is still a number: longer than any wait allowed.
+        return Some(value.parse::<u64>().unwrap_or(u64::MAX));
     }
     // The cookie crate already parses the three HTTP date formats; borrow it rather than
     // writing a fourth date parser.
@@ -232,11 +240,33 @@ mod tests {
     }
 
     #[test]
+    fn an_error_member_that_is_not_an_object_is_never_a_success() {
+        for body in [
+            r#"{"error":"readonly"}"#,
+            r#"{"error":null}"#,
+            r#"{"error":[1],"query":{}}"#,
+        ] {
+            let f = interpret(response(200, body, None)).unwrap_err();
+            assert_eq!(
+                (f.error.kind(), f.error.code()),
+                (ErrorKind::Api, "unknown_error"),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("12"), Some(12));
         assert_eq!(parse_retry_after("Thu, 01 Jan 1970 00:00:01 GMT"), Some(0));
         let later = parse_retry_after("Fri, 01 Jan 2100 00:00:00 GMT").unwrap();
         assert!(later > 1_000_000);
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+        // Not absent: a wait longer than any max_retry_wait_ms.
+        assert_eq!(
+            parse_retry_after("99999999999999999999999999"),
+            Some(u64::MAX)
+        );
     }
 }

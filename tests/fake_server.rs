@@ -723,6 +723,42 @@ fn body_over_max_response_bytes_is_too_large() {
     assert!(call(&s, &siteinfo()).is_ok());
 }
 
+#[test]
+fn too_many_headers_and_too_large_headers_are_one_condition() {
+    let many = FakeWiki::start(|_, _| {
+        (0..300).fold(Reply::ok(ok_body()), |reply, i| {
+            reply.header(&format!("X-Padding-{i}"), "x")
+        })
+    });
+    let large =
+        FakeWiki::start(|_, _| Reply::ok(ok_body()).header("X-Padding", &"x".repeat(200_000)));
+    for wiki in [&many, &large] {
+        let error = expect_error(call(&session(&wiki.url, json!({})), &siteinfo()));
+        assert_eq!(
+            (error.kind(), error.code()),
+            (ErrorKind::Http, "too_large"),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn a_retry_after_too_large_for_a_number_is_a_wait_too_long() {
+    let wiki = FakeWiki::start(|_, _| {
+        Reply::json(503, ok_body()).header("Retry-After", "99999999999999999999999999")
+    });
+    let (result, took) = call_timed(&session(&wiki.url, json!({})), &siteinfo());
+    let error = expect_error(result);
+    assert_eq!(error.kind(), ErrorKind::Http, "{error:?}");
+    assert!(error.object().contains_key("retry_after"), "{error:?}");
+    assert_eq!(
+        wiki.count(),
+        1,
+        "failed at once, not after 1 s, 2 s, 4 s of backoff"
+    );
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
 // 11. Many requests open at once on one session
 //
 // The server is a raw socket server with a thread per connection: tiny_http 0.12 cannot be used
