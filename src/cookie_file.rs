@@ -36,7 +36,7 @@ pub fn load(path: &Path, now: i64) -> Result<Option<CookieJar>> {
             format!("config.cookie_file {} is not UTF-8 text", path.display()),
         )
     })?;
-    let mut jar = CookieJar::new();
+    let mut cookies = Vec::new();
     for (index, raw_line) in text.lines().enumerate() {
         let bad = |why: &str| {
             Error::argument(
@@ -98,21 +98,54 @@ pub fn load(path: &Path, now: i64) -> Result<Option<CookieJar>> {
             // 4 KiB): left out, as curl and browsers leave out what they cannot use.
             continue;
         }
-        jar.insert(
-            StoredCookie {
-                name: name.to_string(),
-                value: Zeroizing::new(value.to_string()),
-                domain: domain.trim_start_matches('.').to_ascii_lowercase(),
-                host_only: !include_subdomains,
-                path: cookie_path.to_string(),
-                secure,
-                http_only,
-                expires,
-            },
-            now,
-        );
+        cookies.push(StoredCookie {
+            name: name.to_string(),
+            value: Zeroizing::new(value.to_string()),
+            domain: domain.trim_start_matches('.').to_ascii_lowercase(),
+            host_only: !include_subdomains,
+            path: cookie_path.to_string(),
+            secure,
+            http_only,
+            expires,
+        });
     }
-    Ok(Some(jar))
+    remove_stale_temporaries(path);
+    Ok(Some(CookieJar::from_cookies(cookies, now)))
+}
+
+/// Removes the temporary files that `save`s of `path` in processes that are gone left behind
+/// (killed between writing and renaming): they hold session cookies. Only regular files named
+/// as `save` names them, whose writer process no longer exists.
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(folder), Some(file_name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let prefix = format!(".{}.", file_name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // (In a shared folder the sticky bit keeps others' files from us, as it should.)
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The file's text for a jar.
@@ -319,5 +352,87 @@ mod tests {
                 .is_none()
         );
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    fn cookie_line(domain: &str, name: &str) -> String {
+        format!("{domain}\tFALSE\t/\tFALSE\t0\t{name}\tv\n")
+    }
+
+    #[test]
+    fn a_large_file_loads_in_linear_time_and_within_the_limits() {
+        // 100,000 cookies: one insert at a time (each scanning the jar) took minutes.
+        let path = temp_path("large");
+        let mut text = String::from(HEADER);
+        text.push_str(&cookie_line("wiki.example.org", "wiki_session"));
+        for i in 0..100_000 {
+            text.push_str(&cookie_line(&format!("h{i}.example.org"), "c"));
+        }
+        for i in 0..100 {
+            text.push_str(&cookie_line("wiki.example.org", &format!("other{i}")));
+        }
+        fs::write(&path, &text).unwrap();
+        let started = std::time::Instant::now();
+        let jar = load(&path, NOW).unwrap().unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(jar.cookies().len(), crate::cookies::MAX_COOKIES);
+        let wiki: Vec<_> = jar
+            .cookies()
+            .iter()
+            .filter(|c| c.domain == "wiki.example.org")
+            .collect();
+        assert_eq!(wiki.len(), crate::cookies::MAX_COOKIES_PER_DOMAIN);
+        assert!(wiki.iter().any(|c| c.name == "wiki_session"));
+        // The newest of the others stay.
+        assert!(wiki.iter().any(|c| c.name == "other99"));
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_later_line_replaces_an_earlier_one_and_an_expired_one_deletes_it() {
+        let path = temp_path("replace");
+        let text = format!(
+            "{HEADER}a.org\tFALSE\t/\tFALSE\t0\tx\t1\na.org\tFALSE\t/\tFALSE\t0\ty\t1\n\
+             a.org\tFALSE\t/\tFALSE\t0\tx\t2\na.org\tFALSE\t/\tFALSE\t5\ty\t2\n"
+        );
+        fs::write(&path, text).unwrap();
+        let jar = load(&path, NOW).unwrap().unwrap();
+        let cookies: Vec<_> = jar
+            .cookies()
+            .iter()
+            .map(|c| (c.name.as_str(), c.value.as_str()))
+            .collect();
+        assert_eq!(cookies, [("x", "2")]);
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn temporary_files_of_dead_writers_are_removed_and_others_kept() {
+        let path = temp_path("stale");
+        fs::write(&path, HEADER).unwrap();
+        let folder = path.parent().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = folder.join(format!(".cookies.txt.{dead}-0-00000000000000aa.tmp"));
+        let live = folder.join(".cookies.txt.1-0-00000000000000bb.tmp");
+        let mine = folder.join(format!(
+            ".cookies.txt.{}-0-00000000000000cc.tmp",
+            std::process::id()
+        ));
+        let unrelated = folder.join(format!(".other.txt.{dead}-0-00000000000000dd.tmp"));
+        for f in [&stale, &live, &mine, &unrelated] {
+            fs::write(f, "secret").unwrap();
+        }
+        load(&path, NOW).unwrap().unwrap();
+        assert!(
+            !stale.exists(),
+            "a dead writer's temporary file holds cookies"
+        );
+        assert!(live.exists() && mine.exists() && unrelated.exists());
+        fs::remove_dir_all(folder).unwrap();
     }
 }

@@ -7,6 +7,7 @@
 //! Parsing `Set-Cookie` (attributes, the three date formats) is left to the `cookie` crate.
 //! Cookie values are session secrets: `Debug` never shows them.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
@@ -169,18 +170,105 @@ impl CookieJar {
             http_only: parsed.http_only().unwrap_or(false),
             expires,
         };
-        // A wiki needs a handful; past MAX_COOKIES for one domain, its oldest cookie goes.
-        let same_domain = |c: &StoredCookie| c.domain == cookie.domain;
-        let is_new = !self
-            .cookies
-            .iter()
-            .any(|c| same_domain(c) && c.name == cookie.name && c.path == cookie.path);
-        if is_new && self.cookies.iter().filter(|c| same_domain(c)).count() >= MAX_COOKIES {
-            if let Some(oldest) = self.cookies.iter().position(same_domain) {
-                self.cookies.remove(oldest);
+        self.insert(cookie, now)
+    }
+
+    /// A jar of `cookies` in order, as inserting them one by one would make it (a later cookie
+    /// replaces an earlier one of the same name, domain and path; an expired one deletes it), in
+    /// time linear in their number, and within the jar's limits.
+    pub fn from_cookies(cookies: impl IntoIterator<Item = StoredCookie>, now: i64) -> Self {
+        let mut slots: Vec<Option<StoredCookie>> = Vec::new();
+        let mut slot_of: HashMap<(String, String, String), usize> = HashMap::new();
+        for cookie in cookies {
+            if !is_storable(&cookie.name, &cookie.value) {
+                continue;
+            }
+            let key = (
+                cookie.name.clone(),
+                cookie.domain.clone(),
+                cookie.path.clone(),
+            );
+            let expired = cookie.is_expired(now);
+            match slot_of.get(&key) {
+                Some(&slot) => slots[slot] = (!expired).then_some(cookie),
+                None if expired => {}
+                None => {
+                    slot_of.insert(key, slots.len());
+                    slots.push(Some(cookie));
+                }
             }
         }
-        self.insert(cookie, now)
+        let mut cookies: Vec<StoredCookie> = slots.into_iter().flatten().collect();
+        // Per domain, then in all: the oldest cookies that are not the wiki's session go first.
+        let mut per_domain: HashMap<&str, usize> = HashMap::new();
+        for c in &cookies {
+            *per_domain.entry(c.domain.as_str()).or_default() += 1;
+        }
+        let mut over: HashMap<String, usize> = per_domain
+            .into_iter()
+            .filter(|(_, n)| *n > MAX_COOKIES_PER_DOMAIN)
+            .map(|(d, n)| (d.to_string(), n - MAX_COOKIES_PER_DOMAIN))
+            .collect();
+        let mut keep = vec![true; cookies.len()];
+        for session_cookies_too in [false, true] {
+            for (i, c) in cookies.iter().enumerate() {
+                if let Some(n) = over.get_mut(&c.domain)
+                    && *n > 0
+                    && keep[i]
+                    && (session_cookies_too || !is_session_cookie(&c.name))
+                {
+                    keep[i] = false;
+                    *n -= 1;
+                }
+            }
+        }
+        let mut total = keep.iter().filter(|k| **k).count();
+        for session_cookies_too in [false, true] {
+            for (i, c) in cookies.iter().enumerate() {
+                if total > MAX_COOKIES
+                    && keep[i]
+                    && (session_cookies_too || !is_session_cookie(&c.name))
+                {
+                    keep[i] = false;
+                    total -= 1;
+                }
+            }
+        }
+        let mut keep = keep.into_iter();
+        cookies.retain(|_| keep.next().unwrap_or(false));
+        CookieJar { cookies }
+    }
+
+    /// Before a new cookie joins a full jar (or a full domain): the oldest cookie that is not the
+    /// wiki's session makes way; a session cookie only for another session cookie, so a flood of
+    /// other cookies can never log the session out. Returns whether `new` may be stored.
+    fn make_room_for(&mut self, new: &StoredCookie) -> bool {
+        let domain_full = self
+            .cookies
+            .iter()
+            .filter(|c| c.domain == new.domain)
+            .count()
+            >= MAX_COOKIES_PER_DOMAIN;
+        if !domain_full && self.cookies.len() < MAX_COOKIES {
+            return true;
+        }
+        let counts = |c: &StoredCookie| !domain_full || c.domain == new.domain;
+        let victim = self
+            .cookies
+            .iter()
+            .position(|c| counts(c) && !is_session_cookie(&c.name))
+            .or_else(|| {
+                is_session_cookie(&new.name)
+                    .then(|| self.cookies.iter().position(counts))
+                    .flatten()
+            });
+        match victim {
+            Some(i) => {
+                self.cookies.remove(i);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Adds or replaces a cookie (same name, domain and path), or removes it when it has already
@@ -211,6 +299,9 @@ impl CookieJar {
                 changed || purged
             }
             (None, false) => {
+                if !self.make_room_for(&cookie) {
+                    return purged;
+                }
                 self.cookies.push(cookie);
                 true
             }
@@ -219,7 +310,18 @@ impl CookieJar {
 }
 
 /// RFC 6265's minimum a browser keeps per domain, for the cookies a wiki sets.
-const MAX_COOKIES: usize = 50;
+pub const MAX_COOKIES_PER_DOMAIN: usize = 50;
+/// RFC 6265's minimum a browser keeps in all.
+pub const MAX_COOKIES: usize = 3000;
+
+/// MediaWiki's cookies of a login, whatever the wiki's prefix: `<prefix>_session`,
+/// `<prefix>_BPsession` (a bot-password session), `<prefix>UserID`, `<prefix>UserName` and
+/// `<prefix>Token` (remember me). The jar's limits never drop one of them for another cookie.
+pub fn is_session_cookie(name: &str) -> bool {
+    ["_session", "_BPsession", "UserID", "UserName", "Token"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+}
 /// RFC 6265's minimum size a browser keeps for one cookie.
 const MAX_COOKIE_BYTES: usize = 4096;
 
@@ -377,7 +479,7 @@ mod tests {
         for i in 0..60 {
             jar.apply_set_cookie(&format!("c{i}=v; path=/"), &o, NOW);
         }
-        assert_eq!(jar.cookies().len(), MAX_COOKIES);
+        assert_eq!(jar.cookies().len(), MAX_COOKIES_PER_DOMAIN);
         assert_eq!(jar.cookies()[0].name, "c10", "the oldest went first");
     }
 
@@ -386,5 +488,45 @@ mod tests {
         let mut jar = CookieJar::new();
         jar.apply_set_cookie("wiki_session=topsecret", &origin("h"), NOW);
         assert!(!format!("{jar:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn a_flood_of_cookies_never_evicts_the_session() {
+        let mut jar = CookieJar::new();
+        let o = origin("wiki.example.org");
+        assert!(jar.apply_set_cookie("wiki_session=s3cret; path=/", &o, NOW));
+        assert!(jar.apply_set_cookie("wikiUserID=3; path=/", &o, NOW));
+        for i in 0..200 {
+            jar.apply_set_cookie(&format!("junk{i}=x; path=/"), &o, NOW);
+        }
+        assert_eq!(jar.cookies().len(), MAX_COOKIES_PER_DOMAIN);
+        let header = jar.header_for(&o, NOW).unwrap();
+        assert!(
+            header.contains("wiki_session=s3cret"),
+            "{}",
+            header.as_str()
+        );
+        assert!(header.contains("wikiUserID=3"));
+        assert!(header.contains("junk199=x"), "the newest stay");
+        // A session cookie still makes its way into a full domain.
+        assert!(jar.apply_set_cookie("wiki_BPsession=b; path=/", &o, NOW));
+        assert!(
+            jar.header_for(&o, NOW)
+                .unwrap()
+                .contains("wiki_BPsession=b")
+        );
+    }
+
+    #[test]
+    fn the_jar_holds_at_most_max_cookies() {
+        let mut jar = CookieJar::new();
+        let wiki = origin("wiki.example.org");
+        jar.apply_set_cookie("wiki_session=s; path=/", &wiki, NOW);
+        for i in 0..(MAX_COOKIES + 100) {
+            let host = format!("h{i}.example.org");
+            jar.apply_set_cookie("c=1; path=/", &origin(&host), NOW);
+        }
+        assert_eq!(jar.cookies().len(), MAX_COOKIES);
+        assert!(jar.header_for(&wiki, NOW).is_some());
     }
 }
