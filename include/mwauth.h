@@ -61,6 +61,22 @@
 #define MWAUTH_VERSION_NUMBER 0x000100
 
 /**
+ * RFC 6265's minimum a browser keeps per domain, for the cookies a wiki sets.
+ */
+#define MAX_COOKIES_PER_DOMAIN 50
+
+/**
+ * RFC 6265's minimum a browser keeps in all.
+ */
+#define MAX_COOKIES 3000
+
+/**
+ * The longest query a GET carries (URL-encoded caller's parameters); longer requests go as
+ * POST unless the caller asked for GET, which is then refused before any request.
+ */
+#define MAX_GET_QUERY_BYTES 6000
+
+/**
  * The outcome of a call. Numbers are part of the ABI and never change or get reused.
  */
 typedef enum {
@@ -274,7 +290,8 @@ mw_result mw_clientlogin_step(mw_session *session, const char *fields_json, char
  * temporary account (tempusercreated) never makes it the session's user. With "token", the token is fetched when first needed, cached, sent in the POST body, and
  * refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
  * or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
- * MW_ERR_ARGUMENT. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
+ * MW_ERR_ARGUMENT. Parameters over 6000 bytes URL-encoded go as POST when "method" is left out
+ * (servers refuse long URLs), and are MW_ERR_ARGUMENT with "method": "GET", before any request. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
  * has dropped the session, the library logs in again once and retries. On MW_OK, out is the API's
  * response; on MW_ERR_API, {"error": <MediaWiki's error object>}.
  *

@@ -461,7 +461,8 @@ pub unsafe extern "C" fn mw_clientlogin_step(
 /// temporary account (tempusercreated) never makes it the session's user. With "token", the token is fetched when first needed, cached, sent in the POST body, and
 /// refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
 /// or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
-/// MW_ERR_ARGUMENT. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
+/// MW_ERR_ARGUMENT. Parameters over 6000 bytes URL-encoded go as POST when "method" is left out
+/// (servers refuse long URLs), and are MW_ERR_ARGUMENT with "method": "GET", before any request. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
 /// has dropped the session, the library logs in again once and retries. On MW_OK, out is the API's
 /// response; on MW_ERR_API, {"error": <MediaWiki's error object>}.
 ///

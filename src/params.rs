@@ -35,6 +35,10 @@ pub struct ApiRequest {
     pub token_param: String,
 }
 
+/// The longest query a GET carries (URL-encoded caller's parameters); longer requests go as
+/// POST unless the caller asked for GET, which is then refused before any request.
+pub const MAX_GET_QUERY_BYTES: usize = 6000;
+
 /// MediaWiki's separator for multi-value parameters whose values contain `|`.
 const UNIT_SEPARATOR: char = '\u{1f}';
 
@@ -78,11 +82,10 @@ impl ApiRequest {
         if token_param.is_empty() {
             return Err(fields.invalid("token_param", "must not be empty"));
         }
-        let method = match fields.optional_str("method")? {
-            None if token.is_some() => Method::Post,
-            None => Method::Get,
-            Some(m) if m.eq_ignore_ascii_case("GET") => Method::Get,
-            Some(m) if m.eq_ignore_ascii_case("POST") => Method::Post,
+        let chosen_method = match fields.optional_str("method")? {
+            None => None,
+            Some(m) if m.eq_ignore_ascii_case("GET") => Some(Method::Get),
+            Some(m) if m.eq_ignore_ascii_case("POST") => Some(Method::Post),
             Some(_) => return Err(fields.invalid("method", "must be \"GET\" or \"POST\"")),
         };
         fields.finish()?;
@@ -106,6 +109,22 @@ impl ApiRequest {
                 "invalid_value",
                 format!(
                     "request.params.{token_param} is set, but request.token asks mwauth to send one"
+                ),
+            ));
+        }
+        // Servers refuse long request lines (Apache: 8,190 bytes, with the path and the
+        // library's own parameters), and only after a bot_password session has logged in.
+        let query_bytes = form_encode(encoded.iter().map(|(k, v)| (k.as_str(), v.as_str()))).len();
+        let method = match chosen_method {
+            Some(method) => method,
+            None if token.is_some() || query_bytes > MAX_GET_QUERY_BYTES => Method::Post,
+            None => Method::Get,
+        };
+        if method == Method::Get && query_bytes > MAX_GET_QUERY_BYTES {
+            return Err(Error::argument(
+                "invalid_value",
+                format!(
+                    "request.method is GET, but its parameters take {query_bytes} bytes in a URL (at most {MAX_GET_QUERY_BYTES}): use POST, or leave method out"
                 ),
             ));
         }

@@ -724,6 +724,29 @@ fn body_over_max_response_bytes_is_too_large() {
 }
 
 #[test]
+fn a_query_too_long_for_a_url_goes_as_post_or_is_refused_before_any_request() {
+    let wiki = FakeWiki::start(login_aware(|_| Reply::ok(ok_body())));
+    let bot = json!({"username": "Bot@app", "password": "0123456789abcdefghijklmnopqrstuv"});
+    let s = session(&wiki.url, json!({"bot_password": bot}));
+    let titles = vec!["A long enough page title"; 400];
+    let explicit_get = ApiRequest::from_json(
+        &json!({"params": {"action": "query", "titles": titles}, "method": "GET"}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (explicit_get.kind(), explicit_get.code()),
+        (ErrorKind::Argument, "invalid_value")
+    );
+    assert!(explicit_get.info().contains("bytes"), "{explicit_get:?}");
+    assert_eq!(wiki.count(), 0, "nothing sent, no login made");
+    let out = call(&s, &request(json!({"action": "query", "titles": titles}))).unwrap();
+    assert_eq!(out, ok_body());
+    let last = wiki.seen().pop().unwrap();
+    assert_eq!(last.method, "POST");
+    assert!(last.url.len() < 100, "{}", last.url);
+}
+
+#[test]
 fn too_many_headers_and_too_large_headers_are_one_condition() {
     let many = FakeWiki::start(|_, _| {
         (0..300).fold(Reply::ok(ok_body()), |reply, i| {
