@@ -61,22 +61,6 @@
 #define MWAUTH_VERSION_NUMBER 0x000100
 
 /**
- * RFC 6265's minimum a browser keeps per domain, for the cookies a wiki sets.
- */
-#define MAX_COOKIES_PER_DOMAIN 50
-
-/**
- * RFC 6265's minimum a browser keeps in all.
- */
-#define MAX_COOKIES 3000
-
-/**
- * The longest query a GET carries (URL-encoded caller's parameters); longer requests go as
- * POST unless the caller asked for GET, which is then refused before any request.
- */
-#define MAX_GET_QUERY_BYTES 6000
-
-/**
  * The outcome of a call. Numbers are part of the ABI and never change or get reused.
  */
 typedef enum {
@@ -279,29 +263,31 @@ mw_result mw_clientlogin_step(mw_session *session, const char *fields_json, char
  * Any Action API call as the session's user:
  * {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
  *
- * format=json and formatversion=2 are always sent; once logged in, the session's "assert" too,
- * and, once the session knows its user's name (from a login, from bot_password's name before the
- * "@", or, for a session resumed from cookie_file, from the first meta=userinfo answer),
- * assertuser=NAME beside any assert=user or assert=bot, unless the caller sent its own
- * assertuser. MediaWiki 1.42+ lets a temporary account (~2026-1) pass assert=user: with
- * assertuser, a session whose cookies became another account's fails with
- * assertnameduserfailed, which the library treats as a dropped session (log in again, retry);
- * a caller's own assertuser failing is only the caller's error. An answer that created a
- * temporary account (tempusercreated) never makes it the session's user. With "token", the token is fetched when first needed, cached, sent in the POST body, and
+ * format=json and formatversion=2 are always sent; once logged in, the session's "assert" too.
+ *
+ * Temporary accounts (MediaWiki 1.42+) pass assert=user. So once the session knows its user's
+ * name (from a login, from bot_password's name before the "@", or, for a session resumed from
+ * cookie_file, from the first meta=userinfo answer), assertuser=NAME goes beside any assert=user
+ * or assert=bot, unless the caller sent its own assertuser. When the library's own assertuser
+ * fails (assertnameduserfailed: the cookies became another account's, a temporary one
+ * included), the session counts as dropped: log in again, retry. A caller's own assertuser
+ * failing is only the caller's error. An answer that created a temporary account
+ * (tempusercreated) never makes it the session's user.
+ *
+ * With "token", the token is fetched when first needed, cached, sent in the POST body, and
  * refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
  * or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
  * MW_ERR_ARGUMENT. Parameters over 6000 bytes URL-encoded go as POST when "method" is left out
- * (servers refuse long URLs), and are MW_ERR_ARGUMENT with "method": "GET", before any request. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
- * has dropped the session, the library logs in again once and retries. On MW_OK, out is the API's
+ * (servers refuse long URLs), and are MW_ERR_ARGUMENT with "method": "GET", before any request.
+ * maxlag, HTTP 429 and 503 are retried as configured. When the wiki has dropped the session,
+ * the library logs in again once and retries. On MW_OK, out is the API's
  * response; on MW_ERR_API, {"error": <MediaWiki's error object>}.
  *
  * # Safety
  * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
  * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
  */
-mw_result mw_request(mw_session *session,
-                     const char *request_json,
-                     char **out_json);
+mw_result mw_request(mw_session *session, const char *request_json, char **out_json);
 
 /**
  * Logs out: POST action=logout with a csrf token, then forgets the session's cookies, tokens

@@ -310,9 +310,9 @@ impl CookieJar {
 }
 
 /// RFC 6265's minimum a browser keeps per domain, for the cookies a wiki sets.
-pub const MAX_COOKIES_PER_DOMAIN: usize = 50;
+pub(crate) const MAX_COOKIES_PER_DOMAIN: usize = 50;
 /// RFC 6265's minimum a browser keeps in all.
-pub const MAX_COOKIES: usize = 3000;
+pub(crate) const MAX_COOKIES: usize = 3000;
 
 /// MediaWiki's cookies of a login, whatever the wiki's prefix: `<prefix>_session`,
 /// `<prefix>_BPsession` (a bot-password session), `<prefix>UserID`, `<prefix>UserName` and

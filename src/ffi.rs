@@ -450,20 +450,24 @@ pub unsafe extern "C" fn mw_clientlogin_step(
 /// Any Action API call as the session's user:
 /// {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
 ///
-/// format=json and formatversion=2 are always sent; once logged in, the session's "assert" too,
-/// and, once the session knows its user's name (from a login, from bot_password's name before the
-/// "@", or, for a session resumed from cookie_file, from the first meta=userinfo answer),
-/// assertuser=NAME beside any assert=user or assert=bot, unless the caller sent its own
-/// assertuser. MediaWiki 1.42+ lets a temporary account (~2026-1) pass assert=user: with
-/// assertuser, a session whose cookies became another account's fails with
-/// assertnameduserfailed, which the library treats as a dropped session (log in again, retry);
-/// a caller's own assertuser failing is only the caller's error. An answer that created a
-/// temporary account (tempusercreated) never makes it the session's user. With "token", the token is fetched when first needed, cached, sent in the POST body, and
+/// format=json and formatversion=2 are always sent; once logged in, the session's "assert" too.
+///
+/// Temporary accounts (MediaWiki 1.42+) pass assert=user. So once the session knows its user's
+/// name (from a login, from bot_password's name before the "@", or, for a session resumed from
+/// cookie_file, from the first meta=userinfo answer), assertuser=NAME goes beside any assert=user
+/// or assert=bot, unless the caller sent its own assertuser. When the library's own assertuser
+/// fails (assertnameduserfailed: the cookies became another account's, a temporary one
+/// included), the session counts as dropped: log in again, retry. A caller's own assertuser
+/// failing is only the caller's error. An answer that created a temporary account
+/// (tempusercreated) never makes it the session's user.
+///
+/// With "token", the token is fetched when first needed, cached, sent in the POST body, and
 /// refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
 /// or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
 /// MW_ERR_ARGUMENT. Parameters over 6000 bytes URL-encoded go as POST when "method" is left out
-/// (servers refuse long URLs), and are MW_ERR_ARGUMENT with "method": "GET", before any request. maxlag, HTTP 429 and 503 are retried as configured. When the wiki
-/// has dropped the session, the library logs in again once and retries. On MW_OK, out is the API's
+/// (servers refuse long URLs), and are MW_ERR_ARGUMENT with "method": "GET", before any request.
+/// maxlag, HTTP 429 and 503 are retried as configured. When the wiki has dropped the session,
+/// the library logs in again once and retries. On MW_OK, out is the API's
 /// response; on MW_ERR_API, {"error": <MediaWiki's error object>}.
 ///
 /// # Safety

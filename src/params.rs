@@ -37,7 +37,7 @@ pub struct ApiRequest {
 
 /// The longest query a GET carries (URL-encoded caller's parameters); longer requests go as
 /// POST unless the caller asked for GET, which is then refused before any request.
-pub const MAX_GET_QUERY_BYTES: usize = 6000;
+pub(crate) const MAX_GET_QUERY_BYTES: usize = 6000;
 
 /// MediaWiki's separator for multi-value parameters whose values contain `|`.
 const UNIT_SEPARATOR: char = '\u{1f}';
