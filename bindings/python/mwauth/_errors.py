@@ -78,7 +78,10 @@ def _rebuild(cls: Type[Error], code: str, info: str, result: int, error: Any, re
 
 class ArgumentError(Error):
     """``MW_ERR_ARGUMENT``: the input is unusable (malformed JSON, a missing, ill-typed or unknown
-    field or config key, credentials that would go over plain http: ``insecure_http``)."""
+    field or config key, credentials that would go over plain http: ``insecure_http``). This
+    binding raises it too, before any call, for what cannot be sent: ``wrong_type`` (a dict
+    argument that is not one), ``invalid_json`` (a value JSON has no form for),
+    ``invalid_utf8`` (a str with a lone surrogate)."""
 
     result_code = Result.ERR_ARGUMENT
 
@@ -98,7 +101,8 @@ class TransportError(Error):
 
 class HttpError(Error):
     """``MW_ERR_HTTP``: an HTTP answer that is not an API response (``http_status``,
-    ``not_json``, ``too_large``)."""
+    ``not_json``, ``too_large``); also ``not_json`` for an answer beyond Python's json parser
+    (nested too deeply, an int with too many digits)."""
 
     result_code = Result.ERR_HTTP
 

@@ -191,9 +191,28 @@ def optional_symbol(name: str) -> Optional[Callable[..., Any]]:
 
 
 def encode(value: Any) -> bytes:
-    """JSON text for the C side (ASCII with escapes, so any str is safe to pass). Raises
-    TypeError or ValueError for values JSON cannot represent."""
-    return json.dumps(value, ensure_ascii=True, allow_nan=False).encode("ascii")
+    """UTF-8 JSON text for the C side. Raises what ``json.dumps`` raises for a value JSON cannot
+    represent (TypeError, ValueError, RecursionError when nested too deeply), TypeError for a dict
+    key that is not a str, and UnicodeEncodeError for a str UTF-8 cannot encode (a lone
+    surrogate such as ``"\\ud800"``). A NUL character is safe: JSON escapes it as ``\\u0000``."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    _check_keys(value)  # after dumps, which refuses a structure that contains itself
+    return text.encode("utf-8")
+
+
+def _check_keys(value: Any) -> None:
+    """``json.dumps`` quietly turns int, float, bool and None keys into strings (``{1: "x"}``
+    becomes ``{"1": "x"}``); refuse them instead. A loop, not recursion, so depth is no limit."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    raise TypeError(f"keys must be str, not {type(key).__name__} ({key!r:.40})")
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
 
 
 def take_string(ptr: c_void_p) -> Optional[str]:

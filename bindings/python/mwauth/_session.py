@@ -6,11 +6,13 @@ import ctypes
 import json
 import keyword
 import logging
+import os
 import threading
-from typing import Any, Callable, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, Optional
 
 from . import _ffi
-from ._errors import ArgumentError, InternalError, Result, StateError, error_for
+from ._errors import ArgumentError, HttpError, InternalError, Result, StateError, error_for
 
 __all__ = ["Session", "version", "LOGGER_NAME"]
 
@@ -40,20 +42,54 @@ def _config_key(name: str) -> str:
     return name
 
 
+# Config keys whose value is a file's path: str, bytes or os.PathLike, sent as str.
+_PATH_KEYS = frozenset({"cookie_file", "ca_file"})
+
+
+def _config_value(key: str, value: Any) -> Any:
+    """A keyword's value as the config's JSON wants it: a path (``_PATH_KEYS``) becomes a str."""
+    if key not in _PATH_KEYS or value is None:
+        return value
+    try:
+        return os.fsdecode(value)
+    except TypeError as e:  # "expected str, bytes or os.PathLike object, not int"
+        raise ArgumentError("wrong_type", f"config.{key} must be a path: {e}") from None
+
+
+def _object(value: Any, what: str) -> JSONObject:
+    """A dict argument (any Mapping) as a fresh dict; anything else is an ArgumentError."""
+    if not isinstance(value, Mapping):
+        raise ArgumentError("wrong_type", f"{what} must be a dict, not {type(value).__name__}")
+    return dict(value)
+
+
 def _encode(value: Any) -> bytes:
+    """The library's JSON input; a value JSON or UTF-8 cannot carry is an ArgumentError."""
     try:
         return _ffi.encode(value)
+    except UnicodeEncodeError as e:  # before ValueError, its base class
+        bad = e.object[e.start : e.end]  # only the offending characters: never a whole password
+        raise ArgumentError("invalid_utf8", f"a str holds {bad!r}, a lone surrogate UTF-8 cannot encode") from None
+    except RecursionError:
+        raise ArgumentError("invalid_json", "cannot be sent as JSON: it is nested too deeply") from None
     except (TypeError, ValueError) as e:
-        raise ArgumentError("invalid_json", f"cannot be sent as JSON: {e}", result=Result.ERR_ARGUMENT) from None
+        raise ArgumentError("invalid_json", f"cannot be sent as JSON: {e}") from None
 
 
 def _decode(text: Optional[str], what: str) -> Any:
+    """The library's JSON output. The library has checked that the wiki's answer is JSON, but
+    Python's parser has limits of its own (nesting depth, digits of an int): past them the answer
+    is as unreadable as one that is not JSON, an HttpError ``not_json``."""
     if text is None:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except json.JSONDecodeError:
         raise InternalError("bad_output", f"{what} returned text that is not JSON: {text[:200]!r}") from None
+    except (ValueError, RecursionError) as e:
+        why = "it is nested too deeply" if isinstance(e, RecursionError) else str(e)
+        info = f"the wiki's answer to {what} ({len(text)} characters) is beyond Python's json parser: {why}"
+        raise HttpError("not_json", info) from None
 
 
 def _make_log_callback(logger: logging.Logger) -> Any:
@@ -81,8 +117,15 @@ class Session:
     ``max_retry_wait_ms``, ``assert_`` (the key ``"assert"``: ``"user"``, ``"bot"`` or
     ``"none"``), ``relogin``, ``bot_password`` (``{"username": ..., "password": ...}``),
     ``cookie_file``, ``allow_insecure_http``, ``ca_file``, ``proxy``, ``max_response_bytes``,
-    ``oauth2_token``, ``oauth1``. ``None`` is sent as JSON ``null``. An unknown or ill-typed key
+    ``oauth2_token``, ``oauth1``. ``None`` is sent as JSON ``null``; ``cookie_file`` and
+    ``ca_file`` take a str, bytes or :class:`os.PathLike` path. An unknown or ill-typed key
     raises :class:`ArgumentError` (the library decides what it knows).
+
+    Every method raises :class:`ArgumentError` for an argument it cannot send: a dict argument
+    that is not a Mapping (code ``"wrong_type"``), a value JSON has no form for, such as a set,
+    bytes, ``nan``, a non-str dict key or a list that contains itself (``"invalid_json"``), or a
+    str with a lone surrogate (``"invalid_utf8"``). An answer too deep for Python's json parser
+    raises :class:`HttpError` (``"not_json"``).
 
     A Session may be shared by threads: requests run concurrently (ctypes releases the GIL for
     each call) and share the login. :meth:`close` waits for calls still running on other
@@ -99,7 +142,8 @@ class Session:
         self._closing = False
         body: JSONObject = {"api_url": api_url}
         for name, value in config.items():
-            body[_config_key(name)] = value
+            key = _config_key(name)
+            body[key] = _config_value(key, value)
         error = ctypes.c_void_p()
         ptr = _ffi.lib.mw_session_new(_encode(body), ctypes.byref(error))
         text = _ffi.take_string(error)
@@ -233,7 +277,7 @@ class Session:
         Raises :class:`ApiError` for an API error (``error`` is MediaWiki's error object),
         :class:`TransportError`, :class:`HttpError` and so on.
         """
-        body: JSONObject = {"params": dict(params)}
+        body: JSONObject = {"params": _object(params, "params")}
         if method is not None:
             body["method"] = method
         if token is not None:
@@ -276,7 +320,7 @@ class Session:
         with what came back). ``FAIL`` and ``RESTART`` raise :class:`LoginError`, whose
         ``response`` holds the object (after ``FAIL`` also the form to ask again).
         """
-        body = dict(fields or {})
+        body = _object({} if fields is None else fields, "fields")
         body.update(more)
         fn = self._optional("mw_clientlogin")
         return self._call("mw_clientlogin", fn, _encode(body))  # type: ignore[no-any-return]
@@ -286,7 +330,7 @@ class Session:
         ``OATHToken="123456"``, or the query parameters the return URL came back with). Same
         results as :meth:`clientlogin`; with no flow in progress it raises :class:`StateError`
         (code ``"no_flow"``)."""
-        body = dict(fields or {})
+        body = _object({} if fields is None else fields, "fields")
         body.update(more)
         fn = self._optional("mw_clientlogin_step")
         return self._call("mw_clientlogin_step", fn, _encode(body))  # type: ignore[no-any-return]
