@@ -19,6 +19,11 @@ EXAMPLES := bindings/c/examples/bin/botlogin bindings/c/examples/bin/clientlogin
 LIBS_clientlogin := -lcjson
 C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/resume tests/c/bin/botlogin \
             tests/c/bin/clientlogin
+# The C tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer (gcc's): every
+# misuse of what the library hands out (a string freed twice or by the wrong free, a read past
+# its end) stops the test, beside valgrind's run of the plain build.
+ASAN_TESTS := tests/c/asan/abi_args tests/c/asan/wiki_login tests/c/asan/resume
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all release examples demo test deps test-in-wiki c-tests lint header install bench clean
 
@@ -66,7 +71,10 @@ test-in-wiki:
 	$(VALGRIND) tests/c/bin/abi_args
 	$(VALGRIND) tests/c/bin/wiki_login
 	$(VALGRIND) tests/c/bin/resume resume "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
-	VALGRIND=1 tests/cpp/run.sh $(DEBUG)
+	tests/c/asan/abi_args
+	tests/c/asan/wiki_login
+	tests/c/asan/resume resume "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
+	VALGRIND=1 ASAN=1 tests/cpp/run.sh $(DEBUG)
 	tests/pkgconfig/run.sh
 	tests/readme/run.sh
 	tests/python/run.sh
@@ -75,11 +83,15 @@ test-in-wiki:
 deps:
 	@tests/deps.sh
 
-c-tests: $(C_TESTS)
+c-tests: $(C_TESTS) $(ASAN_TESTS)
 
 tests/c/bin/%: tests/c/%.c tests/c/check.h include/mwauth.h $(DEBUG)/libmwauth.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth -lpthread
+
+tests/c/asan/%: tests/c/%.c tests/c/check.h include/mwauth.h $(DEBUG)/libmwauth.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) $(ASAN_FLAGS) -Iinclude -o $@ $< -L$(DEBUG) -Wl,-rpath,$(abspath $(DEBUG)) -lmwauth -lpthread
 
 # The examples again, against the debug library the tests build anyway.
 tests/c/bin/botlogin tests/c/bin/clientlogin: tests/c/bin/%: bindings/c/examples/%.c include/mwauth.h $(DEBUG)/libmwauth.so
@@ -111,4 +123,4 @@ install: release
 
 clean:
 	$(CARGO) clean
-	rm -rf tests/c/bin bindings/c/examples/bin
+	rm -rf tests/c/bin tests/c/asan bindings/c/examples/bin

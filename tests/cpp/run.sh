@@ -5,7 +5,8 @@
 #   tests/wiki/with-wiki.sh tests/cpp/run.sh [LIBDIR]
 #
 # LIBDIR holds libmwauth.so (default: target/release; build it first with `make release` or
-# `cargo build --release --lib`). VALGRIND=1 also runs the test under valgrind. CXX picks the
+# `cargo build --release --lib`). VALGRIND=1 also runs the test under valgrind; ASAN=1 also
+# builds it with AddressSanitizer and UndefinedBehaviorSanitizer and runs that. CXX picks the
 # compiler (default g++).
 set -euo pipefail
 
@@ -36,6 +37,11 @@ LINK=(-L"$LIBDIR" -Wl,-rpath,"$RPATH" -lmwauth -pthread)
 
 status=0
 "$WORK/session_test" || status=1
+if [ "${ASAN:-0}" = 1 ]; then
+	"$CXX" "${FLAGS[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+		-o "$WORK/session_test_asan" tests/cpp/session_test.cpp "${LINK[@]}"
+	"$WORK/session_test_asan" || status=1
+fi
 if [ "${VALGRIND:-0}" = 1 ]; then
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--show-leak-kinds=definite,indirect "$WORK/session_test" || status=1
