@@ -165,10 +165,12 @@ impl Config {
             }
             _ => default_user_agent(),
         };
-        if user_agent.chars().any(|c| c.is_control()) {
+        // A header value: a control or non-ASCII character would fail every request later, as a
+        // connection the server dropped.
+        if !user_agent.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
             return Err(Error::argument(
                 "invalid_value",
-                "config.user_agent must not contain control characters",
+                "config.user_agent must be printable ASCII, without control characters",
             ));
         }
         let mut config = Config {
@@ -461,6 +463,11 @@ mod tests {
                 json!({"api_url": "http://x/api.php", "proxy": "socks5://p:70000"}),
                 "invalid_value",
                 "port",
+            ),
+            (
+                json!({"api_url": "https://x/api.php", "user_agent": "B\u{f6}tli/1.0"}),
+                "invalid_value",
+                "user_agent",
             ),
             (
                 json!({"api_url": "https://x/api.php", "oauth2_token": "abc\ndef"}),
