@@ -131,8 +131,10 @@ const char *mw_version(void);
  * Creates a session from a JSON config object. Makes no network request. Keys (only "api_url"
  * is required; an unknown key is MW_ERR_ARGUMENT "unknown_key"):
  *
- *   api_url             string: the wiki's api.php URL, http or https
- *   user_agent          string: sent as User-Agent, with " mwauth/VERSION" appended
+ *   api_url             string: the wiki's api.php URL, http or https (a port, if given, from 1
+ *                       to 65535)
+ *   user_agent          string of printable ASCII: sent as User-Agent, with " mwauth/VERSION"
+ *                       appended
  *   timeout_ms          integer, 30000: per HTTP request, connect to last byte
  *   maxlag              integer or null: sent as maxlag on every request
  *   max_retries         integer, 3: retries after maxlag errors and HTTP 429/503, waiting what
@@ -151,17 +153,23 @@ const char *mw_version(void);
  *                       from it reports "auth": "cookies" and makes no request of its own.
  *                       Session cookies are written with expiry 0, as curl writes them: load the
  *                       file in Python with MozillaCookieJar.load(ignore_discard=True,
- *                       ignore_expires=True)
+ *                       ignore_expires=True). The session keeps at most 50 cookies per domain
+ *                       and 3000 in all (RFC 6265's minimums), the file's included; at a limit
+ *                       the oldest cookie that is not one of MediaWiki's login cookies
+ *                       (_session, _BPsession, UserID, UserName, Token) makes way. Temporary
+ *                       files a killed writer left beside the file are removed when it loads
  *   allow_insecure_http boolean, false: allow credentials over plain http to a host that is not
  *                       loopback
  *   max_response_bytes  integer, 67108864: larger bodies fail with MW_ERR_HTTP "too_large"
- *   oauth2_token        string or null: an owner-only OAuth 2 token (Authorization: Bearer)
+ *   oauth2_token        string or null: an owner-only OAuth 2 token (Authorization: Bearer),
+ *                       printable ASCII without spaces
  *   oauth1              {consumer_key, consumer_secret, access_token, access_secret} or null:
  *                       every request signed with OAuth 1.0a HMAC-SHA1
  *   ca_file             string or null: PEM root certificates trusted besides the built-in ones
- *   proxy               string or null: an http(s) or socks proxy URL; null: the environment's
- *                       HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, as curl does; "none": no
- *                       proxy
+ *   proxy               string or null: an http, https, socks4, socks4a, socks5 or socks5h proxy
+ *                       URL (socks5h: the proxy resolves the wiki's name); null: the
+ *                       environment's HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, as curl
+ *                       does; "none": no proxy
  *
  * Returns the new session, or NULL on failure. When `error_json` is not NULL it is always set:
  * to NULL on success, or to {"error": {"code", "info"}, "result": N} on failure, where N is the
