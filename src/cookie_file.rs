@@ -435,4 +435,70 @@ mod tests {
         assert!(live.exists() && mine.exists() && unrelated.exists());
         fs::remove_dir_all(folder).unwrap();
     }
+
+    /// SplitMix64: a seeded, repeatable stream of numbers for the property test.
+    fn numbers(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let z = (state ^ (state >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+    }
+
+    /// `len` characters drawn from `from`.
+    fn pick(next: &mut impl FnMut() -> u64, from: &[char], len: u64) -> String {
+        (0..len)
+            .map(|_| from[(next() % from.len() as u64) as usize])
+            .collect()
+    }
+
+    #[test]
+    fn any_jar_survives_save_and_load_unchanged() {
+        let path = temp_path("property");
+        let mut next = numbers(0x636f_6f6b_6965);
+        // Cookie octets (RFC 6265), '#' and '$' included: they start comment lines elsewhere.
+        let octets: Vec<char> = ('!'..='~')
+            .filter(|c| !matches!(c, ';' | ',' | '='))
+            .collect();
+        for round in 0..200 {
+            let cookies: Vec<StoredCookie> = (0..(round % 40))
+                .map(|i| {
+                    let name = pick(&mut next, &octets, 1 + i % 8);
+                    let mut value = pick(&mut next, &octets, i % 12);
+                    if value.len() > 2 {
+                        value.insert(1, ' '); // inside a value, a space is allowed
+                    }
+                    let bits = next();
+                    StoredCookie {
+                        name,
+                        value: Zeroizing::new(value),
+                        domain: format!("h{}.example.org", bits % 5),
+                        host_only: bits & 8 == 0,
+                        path: format!("/{}", pick(&mut next, &['a', 'b', '/', '-', '%'], bits % 4)),
+                        secure: bits & 16 == 0,
+                        http_only: bits & 32 == 0,
+                        expires: (bits & 64 == 0).then_some(NOW + 1 + (bits >> 40) as i64),
+                    }
+                })
+                .collect();
+            let jar = CookieJar::from_cookies(cookies, NOW);
+            save(&path, &jar).unwrap();
+            let back = load(&path, NOW).unwrap().unwrap();
+            let fields = |jar: &CookieJar| -> Vec<String> {
+                jar.cookies()
+                    .iter()
+                    .map(|c| {
+                        let value: &str = &c.value;
+                        format!(
+                            "{}={value} {} {} {} {} {} {:?}",
+                            c.name, c.domain, c.host_only, c.path, c.secure, c.http_only, c.expires
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(fields(&back), fields(&jar), "round {round}");
+        }
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
 }

@@ -343,4 +343,67 @@ mod tests {
             "lgpassword=***&logintoken=***&a=b"
         );
     }
+
+    /// SplitMix64: a seeded, repeatable stream of numbers for the property tests.
+    fn numbers(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let z = (state ^ (state >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+    }
+
+    #[test]
+    fn form_encoding_round_trips_any_text() {
+        // The characters that matter to a form body, and some that merely look odd.
+        const ALPHABET: &[char] = &[
+            'a',
+            'Z',
+            '0',
+            ' ',
+            '&',
+            '=',
+            '+',
+            '%',
+            '|',
+            '?',
+            '#',
+            '/',
+            ';',
+            '\n',
+            '\t',
+            '\0',
+            '\u{1f}',
+            '\u{7f}',
+            '\u{e9}',
+            '\u{2603}',
+            '\u{1f600}',
+            '\'',
+            '"',
+            '~',
+            '*',
+            '.',
+        ];
+        let mut next = numbers(0x6d77_6175_7468);
+        for _ in 0..2000 {
+            let mut text = |max: u64| -> String {
+                (0..next() % max)
+                    .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                    .collect()
+            };
+            let params: Vec<(String, String)> = (0..4)
+                .map(|_| (format!("k{}", text(6)), text(24)))
+                .collect();
+            let encoded = form_encode(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            assert!(
+                encoded.is_ascii() && !encoded.contains([' ', '\n', '#']),
+                "{encoded}"
+            );
+            let decoded: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes())
+                .into_owned()
+                .collect();
+            assert_eq!(decoded, params);
+        }
+    }
 }
