@@ -93,7 +93,10 @@ pub fn load(path: &Path, now: i64) -> Result<Option<CookieJar>> {
                 "a cookie needs a name, a domain and a path starting with /",
             ));
         }
-        if !crate::cookies::is_storable(name, value) {
+        // A domain that would be written back as a comment ("#x", "$x": curl's and this
+        // file's comment marks) would vanish on the next load: not storable either.
+        let domain_is_a_comment = domain.trim_start_matches('.').starts_with(['#', '$']);
+        if !crate::cookies::is_storable(name, value) || domain_is_a_comment {
             // Another program's cookie this library cannot send (a comma, raw UTF-8, over
             // 4 KiB): left out, as curl and browsers leave out what they cannot use.
             continue;
@@ -356,6 +359,23 @@ mod tests {
 
     fn cookie_line(domain: &str, name: &str) -> String {
         format!("{domain}\tFALSE\t/\tFALSE\t0\t{name}\tv\n")
+    }
+
+    #[test]
+    fn a_domain_written_as_a_comment_is_left_out() {
+        // Found by fuzz/fuzz_targets/cookie_file.rs: ".#x" loaded as a cookie for "#x", was
+        // saved as a comment line, and was gone after the next load.
+        let path = temp_path("comment-domain");
+        fs::write(
+            &path,
+            ".#x\tFALSE\t/\tFALSE\t0\ta\tb\n.$y\tFALSE\t/\tFALSE\t0\tc\td\nok.org\tFALSE\t/\tFALSE\t0\te\tf\n",
+        )
+        .unwrap();
+        let jar = load(&path, NOW).unwrap().unwrap();
+        save(&path, &jar).unwrap();
+        assert_eq!(jar.cookies().len(), 1);
+        assert_eq!(load(&path, NOW).unwrap().unwrap().cookies().len(), 1);
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]

@@ -294,6 +294,7 @@ impl CookieJar {
                 let changed = *old.value != *cookie.value
                     || old.expires != cookie.expires
                     || old.secure != cookie.secure
+                    || old.http_only != cookie.http_only
                     || old.host_only != cookie.host_only;
                 self.cookies[i] = cookie;
                 changed || purged
@@ -488,6 +489,16 @@ mod tests {
         let mut jar = CookieJar::new();
         jar.apply_set_cookie("wiki_session=topsecret", &origin("h"), NOW);
         assert!(!format!("{jar:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn an_httponly_change_is_a_change() {
+        // Found by fuzz/fuzz_targets/set_cookie.rs: the cookie file was not rewritten.
+        let mut jar = CookieJar::new();
+        let o = origin("127.0.0.1");
+        assert!(jar.apply_set_cookie("UseDC=master; path=/; HttpOnly", &o, NOW));
+        assert!(jar.apply_set_cookie("UseDC=master; path=/", &o, NOW));
+        assert!(!jar.cookies()[0].http_only);
     }
 
     #[test]

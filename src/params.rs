@@ -173,6 +173,16 @@ fn encode_value(name: &str, value: &Value) -> Result<Option<String>> {
             let mut parts = Vec::with_capacity(items.len());
             for item in items {
                 match item {
+                    // MediaWiki splits on U+001F wherever it is: such an item cannot be sent
+                    // as one value (found by fuzz/fuzz_targets/api_request.rs).
+                    Value::String(s) if s.contains(UNIT_SEPARATOR) => {
+                        return Err(Error::argument(
+                            "invalid_value",
+                            format!(
+                                "request.params.{name}: a list item cannot hold U+001F, MediaWiki's separator"
+                            ),
+                        ));
+                    }
                     Value::String(s) => parts.push(s.clone()),
                     Value::Number(n) => parts.push(n.to_string()),
                     other => return Err(wrong(other)),
@@ -342,6 +352,16 @@ mod tests {
             redacted([("lgpassword", "x"), ("logintoken", "y"), ("a", "b")]),
             "lgpassword=***&logintoken=***&a=b"
         );
+    }
+
+    #[test]
+    fn a_list_item_with_the_unit_separator_is_refused() {
+        // MediaWiki would read ["\u{1f}A", "B"] as ["A|B"], and ["A\u{1f}B", "C|D"] as three.
+        for items in [json!(["\u{1f}A", "B"]), json!(["A\u{1f}B", "C|D"])] {
+            let e = encode(json!({"action": "query", "titles": items})).unwrap_err();
+            assert_eq!(e.code(), "invalid_value");
+            assert!(e.info().contains("request.params.titles"), "{}", e.info());
+        }
     }
 
     /// SplitMix64: a seeded, repeatable stream of numbers for the property tests.

@@ -137,8 +137,19 @@ fn api_error(top_level: &HashMap<Cow<'_, str>, &RawValue>) -> Option<Error> {
             .with("wiki_error", serde_json::from_str::<Value>(raw.get()).ok()),
         });
     }
-    let Ok(Value::Array(errors)) = serde_json::from_str(top_level.get("errors")?.get()) else {
-        return None;
+    let raw_errors = top_level.get("errors")?.get();
+    let errors = match serde_json::from_str(raw_errors) {
+        Ok(Value::Array(errors)) => errors,
+        // An array serde_json cannot read (a lone surrogate, nesting past its limit) is still
+        // an error answer, never a success (found by fuzz/fuzz_targets/interpret.rs).
+        Err(_) if raw_errors.trim_start().starts_with('[') => {
+            return Some(Error::new(
+                ErrorKind::Api,
+                "unknown_error",
+                "the wiki answered with an \"errors\" array that cannot be read",
+            ));
+        }
+        _ => return None,
     };
     let first = errors.first().and_then(Value::as_object);
     let mut error = Map::new();
@@ -237,6 +248,16 @@ mod tests {
         assert_eq!(f.error.object()["retry_after"], json!(7));
         let f = interpret(response(200, "[1]", None)).unwrap_err();
         assert_eq!(f.error.code(), "not_json");
+    }
+
+    #[test]
+    fn an_errors_array_serde_cannot_read_is_still_an_error() {
+        let body = r#"{"errors":[{"code":"badtoken","text":"Invalid CSRF token.\ud800","module":"edit"}]}"#;
+        let f = interpret(response(200, body, None)).unwrap_err();
+        assert_eq!(
+            (f.error.kind(), f.error.code()),
+            (ErrorKind::Api, "unknown_error")
+        );
     }
 
     #[test]
