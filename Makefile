@@ -25,7 +25,10 @@ C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/resume tests
 ASAN_TESTS := tests/c/asan/abi_args tests/c/asan/wiki_login tests/c/asan/resume
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all release examples demo test deps test-in-wiki c-tests lint header install bench clean
+.PHONY: all release examples demo test deps test-in-wiki c-tests lint fuzz header install bench clean
+
+# Seconds each fuzz target runs in make test (fuzz/run.sh; 0: only replay the seeds and finds).
+FUZZ_SECONDS ?= 2
 
 # The library; and the bot example, which needs nothing but a C compiler.
 all: bindings/c/examples/bin/botlogin
@@ -57,6 +60,7 @@ test: deps lint
 	ln -sf libmwauth.so $(DEBUG)/libmwauth.so.$(MAJOR)
 	$(MAKE) --no-print-directory c-tests
 	tests/wiki/with-wiki.sh $(MAKE) --no-print-directory test-in-wiki
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 # Runs inside with-wiki.sh (needs its environment).
 test-in-wiki:
@@ -102,6 +106,12 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
+# Every fuzz target for five minutes (make fuzz FUZZ_SECONDS=N for another length); what it
+# finds stays in fuzz/target/corpus for the next run, a crash in fuzz/artifacts.
+fuzz: FUZZ_SECONDS = 300
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
 # Figures side by side with libcurl and Python clients (bench/README.md); about two minutes.
 bench:
 	bench/run.sh
@@ -123,4 +133,4 @@ install: release
 
 clean:
 	$(CARGO) clean
-	rm -rf tests/c/bin tests/c/asan bindings/c/examples/bin
+	rm -rf tests/c/bin tests/c/asan bindings/c/examples/bin fuzz/target fuzz/artifacts

@@ -16,6 +16,8 @@ pub mod cookie_file;
 pub mod cookies;
 pub mod error;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod json;
 pub mod login;
