@@ -16,7 +16,8 @@
 //!    `VmRSS` after a warm-up and at the end.
 //! 3. The real test wiki: threads sharing one `bot_password` session and two more sessions with
 //!    their own threads, `meta=userinfo` and small edits, the wiki's session data deleted at known
-//!    points: exactly one re-login per expiry, counted from the sessions' log lines.
+//!    points and the wiki restarted halfway: exactly one re-login per expiry (none for the
+//!    restart), counted from the sessions' log lines.
 //!
 //! One `#[test]` runs the parts in turn: cargo runs this file as a process of its own, so no
 //! other test moves its descriptor and memory counts. A watchdog aborts the process when a part
@@ -905,10 +906,20 @@ fn part3_wiki(scale: &Scale, dog: &Watchdog) {
     }
     let mut expired = [0usize; LAYOUT.len()];
     let mut miscounts = Vec::new();
+    let mut restarts = 0;
     for r in 0..scale.wiki_rounds {
         // Every request of the last round has been answered; let the wiki's PHP finish what it
         // does after sending an answer before its session data goes.
         std::thread::sleep(Duration::from_millis(100));
+        // Halfway, the wiki restarts, as operators restart theirs: its sessions live in its
+        // database, so the sessions go on with no re-login of their own.
+        if r == scale.wiki_rounds / 2 {
+            let status = std::process::Command::new(env("MWAUTH_TEST_RESTART_WIKI"))
+                .status()
+                .expect("restart-wiki.sh runs");
+            assert!(status.success(), "the wiki did not restart: {status}");
+            restarts += 1;
+        }
         for (k, s) in sessions.iter().enumerate() {
             if expires(r, k) {
                 expire_server_session(s);
@@ -939,7 +950,7 @@ fn part3_wiki(scale: &Scale, dog: &Watchdog) {
     let slowest = workers.iter().map(|w| w.slowest).max().unwrap_or_default();
     let logins: Vec<usize> = logs.iter().map(|l| l.count("action=login")).collect();
     println!(
-        "soak part 3: {threads} threads on {} sessions {LAYOUT:?}, {} rounds, {requests} requests ({edits} edits), expiries {expired:?}, re-logins {logins:?}, slowest request {} ms, {seconds:.1} s",
+        "soak part 3: {threads} threads on {} sessions {LAYOUT:?}, {} rounds, {requests} requests ({edits} edits), {restarts} wiki restart(s), expiries {expired:?}, re-logins {logins:?}, slowest request {} ms, {seconds:.1} s",
         sessions.len(),
         scale.wiki_rounds,
         slowest.as_millis()

@@ -78,13 +78,21 @@ group_alive() {
 }
 
 cleanup() {
-	local status=$? pgid pid i
+	local status=$? pgid pid pidfile i
 	trap - EXIT INT TERM
 	# A server is its own group leader (setsid without a fork), so its pid names its group too:
 	# that also covers a server that failed before its pid file was read.
 	for pid in "${SERVER_PIDS[@]}"; do
 		case " ${PGIDS[*]} " in *" $pid "*) ;; *) PGIDS+=("$pid") ;; esac
 	done
+	# A server restart-wiki.sh started in CMD's time is no child of ours: its pid file names it.
+	if [ -n "$WIKI_DIR" ]; then
+		for pidfile in "$WIKI_DIR"/server-*.pid; do
+			[ -s "$pidfile" ] || continue
+			pid=$(<"$pidfile")
+			case " ${PGIDS[*]} " in *" $pid "*) ;; *) PGIDS+=("$pid") ;; esac
+		done
+	fi
 	for pgid in "${PGIDS[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
 	for pgid in "${PGIDS[@]}"; do
 		for ((i = 0; i < 50; i++)); do group_alive "$pgid" || break; sleep 0.1; done
@@ -211,6 +219,13 @@ start_server() { # PORT LOGFILE
 }
 start_server "$PORT" "$WIKI_DIR/server.log"
 start_server "$QUIET_PORT" "$WIKI_DIR/quiet.log"
+# What restart-wiki.sh needs to start the main server again as it was started.
+{
+	printf 'PORT=%q\nLOG=%q\nMW=%q\n' "$PORT" "$WIKI_DIR/server.log" "$MW"
+	printf 'PHP=('
+	printf '%q ' "${PHP[@]}"
+	printf ')\n'
+} >"$WIKI_DIR/server.env"
 
 # --- 3. users, bot passwords, TOTP keys (one PHP process: setup-wiki.php) ------------
 # The spec goes through a file on stdin, not the command line. All the values are from
@@ -281,6 +296,7 @@ export MWAUTH_API_URL="${MWAUTH_API_URL:-$MWAUTH_TEST_API_URL}"
 export MWAUTH_USERNAME="${MWAUTH_USERNAME:-$MWAUTH_TEST_BOT_USER}"
 export MWAUTH_PASSWORD="${MWAUTH_PASSWORD:-$MWAUTH_TEST_BOT_PASSWORD}"
 export MWAUTH_TEST_EXPIRE_SESSION="$HERE/expire_session.py"
+export MWAUTH_TEST_RESTART_WIKI="$HERE/restart-wiki.sh"
 for i in 1 2 3; do
 	n=$i; [ "$i" = 1 ] && n= # MWAUTH_TEST_TOTP_USER, MWAUTH_TEST_TOTP2_USER, MWAUTH_TEST_TOTP3_USER, ...
 	export "MWAUTH_TEST_TOTP${n}_USER=${TOTP_USERS[i]}" "MWAUTH_TEST_TOTP${n}_PASSWORD=${TOTP_PASSWORDS[i]}" \
