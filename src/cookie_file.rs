@@ -456,16 +456,6 @@ mod tests {
         fs::remove_dir_all(folder).unwrap();
     }
 
-    /// SplitMix64: a seeded, repeatable stream of numbers for the property test.
-    fn numbers(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let z = (state ^ (state >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-    }
-
     /// `len` characters drawn from `from`.
     fn pick(next: &mut impl FnMut() -> u64, from: &[char], len: u64) -> String {
         (0..len)
@@ -476,7 +466,7 @@ mod tests {
     #[test]
     fn any_jar_survives_save_and_load_unchanged() {
         let path = temp_path("property");
-        let mut next = numbers(0x636f_6f6b_6965);
+        let mut next = crate::test_support::numbers(0x636f_6f6b_6965);
         // Cookie octets (RFC 6265), '#' and '$' included: they start comment lines elsewhere.
         let octets: Vec<char> = ('!'..='~')
             .filter(|c| !matches!(c, ';' | ',' | '='))

@@ -25,6 +25,8 @@ pub mod oauth;
 pub mod params;
 mod response;
 pub mod session;
+#[cfg(test)]
+mod test_support;
 
 pub use clientlogin::{ClientLoginRequest, FormValues, MessageFormat};
 pub use config::Config;

@@ -364,16 +364,6 @@ mod tests {
         }
     }
 
-    /// SplitMix64: a seeded, repeatable stream of numbers for the property tests.
-    fn numbers(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let z = (state ^ (state >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-    }
-
     #[test]
     fn form_encoding_round_trips_any_text() {
         // The characters that matter to a form body, and some that merely look odd.
@@ -405,7 +395,7 @@ mod tests {
             '*',
             '.',
         ];
-        let mut next = numbers(0x6d77_6175_7468);
+        let mut next = crate::test_support::numbers(0x6d77_6175_7468);
         for _ in 0..2000 {
             let mut text = |max: u64| -> String {
                 (0..next() % max)

@@ -808,10 +808,6 @@ fn part2_cycles(scale: &Scale, dog: &Watchdog) {
 // ---------------------------------------------------------------------------------------------
 // Part 3: the real wiki, shared sessions, server-side expiries, re-logins counted
 
-fn bot_password() -> Value {
-    json!({"username": env("MWAUTH_TEST_BOT_USER"), "password": env("MWAUTH_TEST_BOT_PASSWORD")})
-}
-
 /// Session `k` is expired before round `r` when this holds: half the sessions each round.
 fn expires(round: usize, k: usize) -> bool {
     (round + k) % 2 == 0

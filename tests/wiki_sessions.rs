@@ -7,26 +7,8 @@ use common::*;
 use mwauth::{Config, ErrorKind, Session};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Barrier};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mwauth-sessions-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn bot_password() -> Value {
-    json!({"username": env("MWAUTH_TEST_BOT_USER"), "password": env("MWAUTH_TEST_BOT_PASSWORD")})
-}
-
-fn with_file(path: &Path, extra: Value) -> Session {
-    let mut config = extra;
-    config["cookie_file"] = json!(path.to_str().unwrap());
-    session_with(config)
-}
 
 #[test]
 fn a_saved_session_resumes_with_no_request_of_its_own() {

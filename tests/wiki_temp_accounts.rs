@@ -6,26 +6,8 @@
 mod common;
 
 use common::*;
-use mwauth::Session;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mwauth-temp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn bot_password() -> Value {
-    json!({"username": env("MWAUTH_TEST_BOT_USER"), "password": env("MWAUTH_TEST_BOT_PASSWORD")})
-}
-
-fn with_file(path: &Path, extra: Value) -> Session {
-    let mut config = extra;
-    config["cookie_file"] = json!(path.to_str().unwrap());
-    session_with(config)
-}
+use std::path::Path;
 
 fn release() -> String {
     env("MWAUTH_TEST_MW_VERSION")

@@ -56,6 +56,26 @@ pub fn session() -> Session {
     session_with(json!({}))
 }
 
+/// The bot's credentials as the `bot_password` config key wants them.
+pub fn bot_password() -> Value {
+    json!({"username": env("MWAUTH_TEST_BOT_USER"), "password": env("MWAUTH_TEST_BOT_PASSWORD")})
+}
+
+/// A session with `extra` config keys that keeps its cookies in `path`.
+pub fn with_file(path: &std::path::Path, extra: Value) -> Session {
+    let mut config = extra;
+    config["cookie_file"] = json!(path.to_str().unwrap());
+    session_with(config)
+}
+
+/// An empty folder of this test process's own, named after `name`.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mwauth-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Log lines a session emitted, in order.
 #[derive(Clone, Default)]
 pub struct Captured(Arc<Mutex<Vec<(LogLevel, String)>>>);
