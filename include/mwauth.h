@@ -113,8 +113,10 @@ typedef struct mw_session mw_session;
  * A log callback: `level` is 10 (debug: one line per HTTP exchange), 20 (info: retries, waits,
  * re-logins) or 30 (warning: dropped sessions, refused credentials); `message` is valid only
  * during the call. It runs on the thread that made the call, possibly on several threads at
- * once. It must return normally and soon (no longjmp, no C++ exception through it), must not
- * call back into the same session, and must not wait for another thread that uses the session.
+ * once. It is never called while the library holds a lock of the session (lines raised under
+ * one wait until it is released, within the same call), so it may wait for another thread's
+ * call on the session, or call the session's functions itself, except mw_session_set_logger
+ * and mw_session_free. It must return normally (no longjmp, no C++ exception through it).
  */
 typedef void (*mw_log_fn)(void *userdata, int level, const char *message);
 
@@ -325,11 +327,11 @@ mw_result mw_session_info(mw_session *session, char **out_json);
  * Each HTTP exchange is one line at level 10 (method, URL without secrets, status,
  * milliseconds); retries, waits and re-logins at 20; dropped sessions and refused credentials
  * at 30. A line never holds a password, token or cookie value. The callback runs on the thread
- * that made the call, may run on several threads at once, and must not call back into the same
- * session (see mw_log_fn). `userdata` is passed to it unchanged. When this function returns,
- * the previous callback is no longer running and will not be called again, so its userdata
- * may be freed; it waits for running callbacks, so do not call it while holding a lock the
- * callback takes.
+ * that made the call, may run on several threads at once, and is never called while the
+ * library holds a lock of the session (see mw_log_fn). `userdata` is passed to it unchanged.
+ * When this function returns, the previous callback is no longer running and will not be
+ * called again, so its userdata may be freed; it waits for running callbacks, so do not call
+ * it while holding a lock the callback takes.
  *
  * # Safety
  * `session` is NULL or a live handle from mw_session_new(); `log`, if not NULL, and `userdata`

@@ -17,6 +17,7 @@ use crate::oauth::OAuth;
 use crate::params::{ApiRequest, Method, form_encode, redacted};
 use crate::response::{ApiBody, Failure, interpret};
 use serde_json::{Map, Value, json};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -158,7 +159,10 @@ pub struct Session {
     agent: Arc<ureq::Agent>,
     gate: RwLock<()>,
     state: Mutex<State>,
-    logger: RwLock<Option<Logger>>,
+    /// Held shared while a callback runs, so that `set_logger` returns only once the replaced
+    /// callback is no longer running; an `Arc` so that lines held back (`Gated`) reach the
+    /// logger that is current when they are delivered.
+    logger: Arc<LoggerSlot>,
     /// A Secure cookie over http is worth one warning, not one a response.
     warned_secure_over_http: AtomicBool,
 }
@@ -168,6 +172,61 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("api_url", &self.config.api.url)
             .finish_non_exhaustive()
+    }
+}
+
+type LoggerSlot = RwLock<Option<Logger>>;
+
+/// Calls the logger `slot` holds now, if any, holding the slot shared meanwhile.
+fn deliver(slot: &LoggerSlot, level: LogLevel, line: &str) {
+    if let Ok(logger) = slot.read()
+        && let Some(logger) = logger.as_ref()
+    {
+        logger(level, line);
+    }
+}
+
+/// Log lines this thread raised while holding a session's gate, to deliver once it lets go.
+#[derive(Default)]
+struct HeldLines {
+    /// How many gates this thread holds (a request's re-login takes one inside another).
+    depth: usize,
+    lines: Vec<(Arc<LoggerSlot>, LogLevel, String)>,
+}
+
+thread_local! {
+    static HELD_LINES: RefCell<HeldLines> = RefCell::new(HeldLines::default());
+}
+
+/// A guard of a session's gate. While one is alive its thread's log lines wait; when the last
+/// one goes, the lock is released first and the lines are delivered after.
+pub(crate) struct Gated<G> {
+    guard: Option<G>,
+}
+
+impl<G> Gated<G> {
+    fn new(guard: G) -> Self {
+        HELD_LINES.with(|held| held.borrow_mut().depth += 1);
+        Gated { guard: Some(guard) }
+    }
+}
+
+impl<G> Drop for Gated<G> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let lines = HELD_LINES.with(|held| {
+            let mut held = held.borrow_mut();
+            held.depth -= 1;
+            if held.depth == 0 {
+                std::mem::take(&mut held.lines)
+            } else {
+                Vec::new()
+            }
+        });
+        // Outside the RefCell borrow: a callback may log through another session.
+        for (logger, level, line) in lines {
+            deliver(&logger, level, &line);
+        }
     }
 }
 
@@ -270,7 +329,7 @@ impl Session {
             config,
             agent,
             gate: RwLock::new(()),
-            logger: RwLock::new(None),
+            logger: Arc::default(),
             warned_secure_over_http: AtomicBool::new(false),
         })
     }
@@ -284,11 +343,23 @@ impl Session {
         Ok(())
     }
 
+    /// Hands a line to the session's logger: at once, or, while this thread holds a session's
+    /// gate, once it lets go of it (`Gated`), so a callback that waits for another thread's call
+    /// on the session can never deadlock with it.
     pub(crate) fn log(&self, level: LogLevel, line: impl FnOnce() -> String) {
-        if let Ok(logger) = self.logger.read()
-            && let Some(logger) = logger.as_ref()
-        {
-            logger(level, &line());
+        if !self.logger.read().is_ok_and(|logger| logger.is_some()) {
+            return; // no line is even formatted
+        }
+        let holding_a_gate = HELD_LINES.with(|held| held.borrow().depth > 0);
+        let line = line();
+        if holding_a_gate {
+            HELD_LINES.with(|held| {
+                held.borrow_mut()
+                    .lines
+                    .push((self.logger.clone(), level, line))
+            });
+        } else {
+            deliver(&self.logger, level, &line);
         }
     }
 
@@ -296,12 +367,12 @@ impl Session {
         self.state.lock().map_err(poisoned)
     }
 
-    pub(crate) fn shared_gate(&self) -> Result<RwLockReadGuard<'_, ()>> {
-        self.gate.read().map_err(poisoned)
+    pub(crate) fn shared_gate(&self) -> Result<Gated<RwLockReadGuard<'_, ()>>> {
+        self.gate.read().map(Gated::new).map_err(poisoned)
     }
 
-    pub(crate) fn exclusive_gate(&self) -> Result<RwLockWriteGuard<'_, ()>> {
-        self.gate.write().map_err(poisoned)
+    pub(crate) fn exclusive_gate(&self) -> Result<Gated<RwLockWriteGuard<'_, ()>>> {
+        self.gate.write().map(Gated::new).map_err(poisoned)
     }
 
     /// The session's cookies, for programs that keep them elsewhere (values included: handle

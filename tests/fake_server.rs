@@ -1465,3 +1465,30 @@ fn another_threads_failed_relogin_does_not_pause_relogins() {
     // The wiki is fine again: the next request logs in again and succeeds.
     call(&s, &siteinfo()).expect("re-logins were not paused by a failed one");
 }
+
+#[test]
+fn a_log_callback_may_wait_for_another_threads_call_on_the_same_session() {
+    // A binding whose callback hands the line to an event loop that is itself waiting in a call
+    // on the session (Node, asyncio) deadlocked: login called the logger holding the session's
+    // gate, which that other call needed. Lines raised under the gate now wait for its release.
+    let wiki = FakeWiki::start(login_aware(|_| Reply::ok(ok_body())));
+    let s = session(&wiki.url, json!({}));
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let (weak, record) = (Arc::downgrade(&s), outcomes.clone());
+    let logger: mwauth::Logger = Arc::new(move |_, line: &str| {
+        let Some(s) = weak.upgrade() else { return };
+        if !line.contains("logged in as") {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(s.request(&siteinfo()).is_ok());
+        });
+        let outcome = rx.recv_timeout(Duration::from_secs(5));
+        record.lock().unwrap().push(format!("{outcome:?}"));
+    });
+    s.set_logger(Some(logger)).unwrap();
+    s.login(&credentials("0123456789abcdefghijklmnopqrstuv"))
+        .unwrap();
+    assert_eq!(*outcomes.lock().unwrap(), ["Ok(true)"]);
+}
