@@ -37,8 +37,8 @@ php_ok() {
 }
 case "$MW_VERSION" in
 1.39)
-	# PHP runs on this machine; the 1.43 root below brings its own PHP 8.4, but this machine's php
-	# still picks the servers' free ports.
+	# PHP and MediaWiki from this machine. (For 1.43 every PHP command, even the one that picks
+	# the servers' ports, runs in the Debian 13 root: this machine needs no PHP then.)
 	if [ ! -f "$MW/maintenance/install.php" ] || ! php_ok; then
 		[ "$(id -u)" -eq 0 ] || die "MediaWiki or PHP is missing and this is not root; install: $PACKAGES"
 		log "installing MediaWiki 1.39 and PHP (once; about a minute)"
