@@ -211,6 +211,42 @@ unsafe fn session_call<T, O: JsonOutput>(
     }
 }
 
+/// The library's version as one number, 0xMMmmpp: MWAUTH_VERSION_NUMBER of the built library
+/// (the header's macro is the version compiled against), for bindings, which see no macros.
+#[unsafe(no_mangle)]
+pub extern "C" fn mw_version_number() -> c_int {
+    const fn number(text: &str) -> c_int {
+        let (bytes, mut i, mut n) = (text.as_bytes(), 0, 0);
+        while i < bytes.len() {
+            n = n * 10 + (bytes[i] - b'0') as c_int;
+            i += 1;
+        }
+        n
+    }
+    const NUMBER: c_int = number(env!("CARGO_PKG_VERSION_MAJOR")) << 16
+        | number(env!("CARGO_PKG_VERSION_MINOR")) << 8
+        | number(env!("CARGO_PKG_VERSION_PATCH"));
+    NUMBER
+}
+
+/// See the declaration in the header's trailer (cbindgen.toml): `mw_result` there, an int here,
+/// since a C caller may pass a value the enum does not have.
+#[unsafe(no_mangle)]
+pub extern "C" fn mw_result_name(result: c_int) -> *const c_char {
+    let name: &'static CStr = match result {
+        0 => c"MW_OK",
+        1 => c"MW_ERR_ARGUMENT",
+        2 => c"MW_ERR_STATE",
+        3 => c"MW_ERR_TRANSPORT",
+        4 => c"MW_ERR_HTTP",
+        5 => c"MW_ERR_API",
+        6 => c"MW_ERR_LOGIN",
+        99 => c"MW_ERR_INTERNAL",
+        _ => c"MW_UNKNOWN",
+    };
+    name.as_ptr()
+}
+
 /// The library's version, "MAJOR.MINOR.PATCH". The string is static: never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn mw_version() -> *const c_char {

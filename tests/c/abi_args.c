@@ -52,6 +52,21 @@ int main(void) {
   CHECK(strcmp(mw_version(), MWAUTH_VERSION) == 0, "mw_version() %s vs MWAUTH_VERSION %s", mw_version(), MWAUTH_VERSION);
   CHECK(MWAUTH_VERSION_NUMBER == ((MWAUTH_VERSION_MAJOR << 16) | (MWAUTH_VERSION_MINOR << 8) | MWAUTH_VERSION_PATCH),
         "MWAUTH_VERSION_NUMBER %#x", MWAUTH_VERSION_NUMBER);
+  CHECK(mw_version_number() == MWAUTH_VERSION_NUMBER, "mw_version_number() %#x", mw_version_number());
+
+  /* What a binding that sees no macros relies on: mw_result is an int, and its names. */
+  _Static_assert(sizeof(mw_result) == sizeof(int), "mw_result is int-sized");
+  static const struct { mw_result result; const char *name; } names[] = {
+      {MW_OK, "MW_OK"},           {MW_ERR_ARGUMENT, "MW_ERR_ARGUMENT"},   {MW_ERR_STATE, "MW_ERR_STATE"},
+      {MW_ERR_TRANSPORT, "MW_ERR_TRANSPORT"}, {MW_ERR_HTTP, "MW_ERR_HTTP"}, {MW_ERR_API, "MW_ERR_API"},
+      {MW_ERR_LOGIN, "MW_ERR_LOGIN"}, {MW_ERR_INTERNAL, "MW_ERR_INTERNAL"},
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    CHECK(strcmp(mw_result_name(names[i].result), names[i].name) == 0, "mw_result_name(%d) is %s",
+          (int)names[i].result, mw_result_name(names[i].result));
+  }
+  CHECK(strcmp(mw_result_name((mw_result)7), "MW_UNKNOWN") == 0, "an unnamed value");
+  CHECK(strcmp(mw_result_name((mw_result)-1), "MW_UNKNOWN") == 0, "a negative value");
 
   mw_session_free(NULL);
   mw_string_free(NULL);
