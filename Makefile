@@ -60,7 +60,7 @@ test: deps lint
 	ln -sf libmwauth.so $(DEBUG)/libmwauth.so.$(MAJOR)
 	$(MAKE) --no-print-directory c-tests
 	tests/wiki/with-wiki.sh $(MAKE) --no-print-directory test-in-wiki
-	fuzz/run.sh $(FUZZ_SECONDS)
+	FUZZ_SEED=1 fuzz/run.sh $(FUZZ_SECONDS)
 
 # Runs inside with-wiki.sh (needs its environment).
 test-in-wiki:
