@@ -56,12 +56,15 @@ impl Error {
         }))
     }
 
-    /// An error whose object the wiki wrote; `code` and `info` are made sure of.
+    /// An error whose object the wiki wrote; `code` and `info` are made sure of (a missing or
+    /// empty one is filled in: an error always says what and why).
     pub fn from_wiki(kind: ErrorKind, mut object: Map<String, Value>) -> Self {
-        if !object.get("code").is_some_and(Value::is_string) {
+        let usable =
+            |value: Option<&Value>| value.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+        if !usable(object.get("code")) {
             object.insert("code".into(), "unknown".into());
         }
-        if !object.get("info").is_some_and(Value::is_string) {
+        if !usable(object.get("info")) {
             object.insert("info".into(), "The wiki gave no description.".into());
         }
         Error(Box::new(Inner {

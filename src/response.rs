@@ -251,6 +251,20 @@ mod tests {
     }
 
     #[test]
+    fn an_error_with_an_empty_code_or_no_text_still_says_what_and_why() {
+        // Found by fuzz/fuzz_targets/interpret.rs: {"errors":[{"code":""}]} gave an error
+        // whose code and info were both empty.
+        for body in [
+            r#"{"errors":[{"code":""}]}"#,
+            r#"{"error":{"code":"","info":""}}"#,
+        ] {
+            let f = interpret(response(200, body, None)).unwrap_err();
+            assert_eq!(f.error.code(), "unknown", "{body}");
+            assert!(!f.error.info().is_empty(), "{body}");
+        }
+    }
+
+    #[test]
     fn an_errors_array_serde_cannot_read_is_still_an_error() {
         let body = r#"{"errors":[{"code":"badtoken","text":"Invalid CSRF token.\ud800","module":"edit"}]}"#;
         let f = interpret(response(200, body, None)).unwrap_err();
