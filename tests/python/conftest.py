@@ -5,9 +5,12 @@ on purpose: a test suite that skips itself green proves nothing. Run them with
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator, List
+from typing import Any, Callable, Iterator, List, Type
 
 import pytest
 
@@ -75,3 +78,18 @@ def session(api_url: str) -> Iterator[Callable[..., mwauth.Session]]:
 def user_name(s: mwauth.Session) -> str:
     """Who the wiki says the session is (an IP address when anonymous)."""
     return s.request({"action": "query", "meta": "userinfo"})["query"]["userinfo"]["name"]
+
+
+@contextlib.contextmanager
+def loopback_server(handler: Type[BaseHTTPRequestHandler], path: str = "/api.php") -> Iterator[str]:
+    """A scripted HTTP server on 127.0.0.1 for what the real wiki will not do on demand: yields
+    its URL for `path`, and stops it afterwards."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

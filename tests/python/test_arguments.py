@@ -10,8 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Dict, Iterator
@@ -19,7 +18,7 @@ from typing import Any, Callable, Dict, Iterator
 import pytest
 
 import mwauth
-from conftest import user_name
+from conftest import loopback_server, user_name
 
 DEEP = 100_000  # far beyond Python's recursion limit (1000 by default)
 
@@ -232,15 +231,8 @@ def answering(body: bytes) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/api.php"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with loopback_server(Handler) as url:
+        yield url
 
 
 def test_an_answer_too_deep_for_python_is_an_http_error():

@@ -6,8 +6,7 @@ so these servers stand in for it; they need no wiki."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Dict, Iterator, List
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ from oauthlib.oauth1 import Client
 from oauthlib.oauth1.rfc5849 import signature, utils
 
 import mwauth
+from conftest import loopback_server
 
 KEYS = {
     "consumer_key": "mwauth-consumer",
@@ -84,14 +84,8 @@ class Verifier(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     Verifier.seen = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Verifier)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/w/api.php"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback_server(Verifier, "/w/api.php") as url:
+        yield url
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
