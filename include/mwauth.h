@@ -115,10 +115,19 @@ typedef struct mw_session mw_session;
  * during the call. It runs on the thread that made the call, possibly on several threads at
  * once. It is never called while the library holds a lock of the session (lines raised under
  * one wait until it is released, within the same call), so it may wait for another thread's
- * call on the session, or call the session's functions itself, except mw_session_set_logger
- * and mw_session_free. It must return normally (no longjmp, no C++ exception through it).
+ * call on the session, or call the session's functions itself, except mw_session_free. It must
+ * return normally (no longjmp, no C++ exception through it).
  */
 typedef void (*mw_log_fn)(void *userdata, int level, const char *message);
+
+/**
+ * Called once when an asynchronous call ends, on a thread of the library's pool (never the
+ * caller's): `result` and `out_json` are what the synchronous function of the same name would
+ * have returned and written. `out_json` is the callee's: release it with mw_string_free().
+ * `done` runs with no lock of the library held, so it may call the library (it must not free
+ * the session that made the call), and must return normally (no longjmp, no C++ exception).
+ */
+typedef void (*mw_done_fn)(void *userdata, mw_result result, char *out_json);
 
 #ifdef __cplusplus
 extern "C" {
@@ -191,7 +200,14 @@ mw_session *mw_session_new(const char *config_json, char **error_json);
 
 /**
  * Releases a session and everything it holds. NULL does nothing. Must not race with any other
- * call on the same session.
+ * synchronous call on the same session.
+ *
+ * Returns only once every asynchronous call of the session has called its `done`: running
+ * ones finish their work; ones that had not started get MW_ERR_STATE, code "closed", at once.
+ * Do not call it from inside a `done` of the same session (this library then frees the session
+ * once that `done` returns, rather than deadlock, but the contract does not promise it). From an
+ * event loop whose thread runs the `done` callbacks (Node.js, asyncio), wait for every pending
+ * call first: freeing would otherwise wait for callbacks that wait for the loop.
  *
  * # Safety
  * `session` is NULL or a live handle from mw_session_new(), not used again afterwards.
@@ -335,15 +351,102 @@ mw_result mw_session_info(mw_session *session, char **out_json);
  * at 30. A line never holds a password, token or cookie value. The callback runs on the thread
  * that made the call, may run on several threads at once, and is never called while the
  * library holds a lock of the session (see mw_log_fn). `userdata` is passed to it unchanged.
- * When this function returns, the previous callback is no longer running and will not be
- * called again, so its userdata may be freed; it waits for running callbacks, so do not call
- * it while holding a lock the callback takes.
+ * Lines that start after this function returns go to the new callback. It does not wait for a
+ * callback that is running (which may be waiting for the caller's own thread, as a callback into
+ * an event loop does): a replaced callback may still be finishing a line, so keep its userdata
+ * valid until the session is freed. May be called from inside a callback.
  *
  * # Safety
  * `session` is NULL or a live handle from mw_session_new(); `log`, if not NULL, and `userdata`
- * stay valid until replaced or the session is freed.
+ * stay valid until the session is freed.
  */
 mw_result mw_session_set_logger(mw_session *session, mw_log_fn log, void *userdata);
+
+/**
+ * The error of the last *_async call made on this thread that did not return MW_OK, as
+ * {"error": {"code", "info"}, "result": N}: a new string to release with mw_string_free().
+ * NULL when that call returned MW_OK, or no *_async call was made on this thread. A binding
+ * calls it right after an *_async call fails to say why (the *_async functions have no
+ * out_json, as their output goes to `done`).
+ */
+char *mw_async_error(void);
+
+/**
+ * mw_request() without waiting: checks `request_json` now, then runs the request on one of
+ * the library's threads and calls `done` once with what mw_request() returns and writes.
+ *
+ * Every *_async function works this way. A bad argument (NULL session or `done`
+ * "null_argument", invalid UTF-8, malformed JSON, a wrong shape) returns MW_ERR_ARGUMENT at
+ * once and `done` is never called (mw_async_error() says why); a session being freed returns
+ * MW_ERR_STATE "closed". Otherwise it returns MW_OK and `done(userdata, result, out_json)` is
+ * called exactly once, on a thread of the library's pool: never on the calling thread, but
+ * possibly before this function has returned (record what `done` needs first). The pool is shared by every session of
+ * the process: 8 threads by default (MWAUTH_ASYNC_THREADS, 1 to 64, read once), started as calls
+ * need them and ended after 20 s without work; calls beyond them wait in one queue, first come
+ * first served. Calls of one session run side by side as calls from several threads would
+ * (exclusive ones, such as logins, wait for the others). mw_session_free() waits for them.
+ *
+ * # Safety
+ * `session` is NULL or a live handle from mw_session_new(); `request_json` is NULL or
+ * NUL-terminated; `done` and `userdata` stay valid until `done` is called.
+ */
+mw_result mw_request_async(mw_session *session,
+                           const char *request_json,
+                           mw_done_fn done,
+                           void *userdata);
+
+/**
+ * mw_login() without waiting; see mw_request_async().
+ *
+ * # Safety
+ * As for mw_request_async().
+ */
+mw_result mw_login_async(mw_session *session,
+                         const char *credentials_json,
+                         mw_done_fn done,
+                         void *userdata);
+
+/**
+ * mw_clientlogin_fields() without waiting; `options_json` may be NULL. See
+ * mw_request_async().
+ *
+ * # Safety
+ * As for mw_request_async().
+ */
+mw_result mw_clientlogin_fields_async(mw_session *session,
+                                      const char *options_json,
+                                      mw_done_fn done,
+                                      void *userdata);
+
+/**
+ * mw_clientlogin() without waiting; see mw_request_async().
+ *
+ * # Safety
+ * As for mw_request_async().
+ */
+mw_result mw_clientlogin_async(mw_session *session,
+                               const char *request_json,
+                               mw_done_fn done,
+                               void *userdata);
+
+/**
+ * mw_clientlogin_step() without waiting; see mw_request_async().
+ *
+ * # Safety
+ * As for mw_request_async().
+ */
+mw_result mw_clientlogin_step_async(mw_session *session,
+                                    const char *fields_json,
+                                    mw_done_fn done,
+                                    void *userdata);
+
+/**
+ * mw_logout() without waiting; see mw_request_async().
+ *
+ * # Safety
+ * As for mw_request_async().
+ */
+mw_result mw_logout_async(mw_session *session, mw_done_fn done, void *userdata);
 
 #ifdef __cplusplus
 }  // extern "C"

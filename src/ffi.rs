@@ -12,8 +12,10 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::login::Credentials;
 use crate::params::ApiRequest;
+use crate::pool::{self, Calls, Start};
 use crate::session::{LogLevel, Session};
 use serde_json::Value;
+use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
@@ -22,7 +24,10 @@ use std::sync::Arc;
 /// A session with one wiki: its cookies, tokens and login. Create it with mw_session_new(),
 /// release it with mw_session_free(). Programs only ever hold a pointer to it.
 pub struct mw_session {
-    session: Session,
+    /// Shared with the asynchronous calls in flight, which may outlive the handle by the end of
+    /// their callback when one of them frees it.
+    session: Arc<Session>,
+    calls: Arc<Calls>,
 }
 
 /// The outcome of a call. Numbers are part of the ABI and never change or get reused.
@@ -71,8 +76,8 @@ impl From<ErrorKind> for mw_result {
 /// during the call. It runs on the thread that made the call, possibly on several threads at
 /// once. It is never called while the library holds a lock of the session (lines raised under
 /// one wait until it is released, within the same call), so it may wait for another thread's
-/// call on the session, or call the session's functions itself, except mw_session_set_logger
-/// and mw_session_free. It must return normally (no longjmp, no C++ exception through it).
+/// call on the session, or call the session's functions itself, except mw_session_free. It must
+/// return normally (no longjmp, no C++ exception through it).
 pub type mw_log_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, level: c_int, message: *const c_char)>;
 
@@ -185,7 +190,7 @@ unsafe fn json_arg(s: *const c_char, name: &str) -> Result<Value> {
 unsafe fn session_arg<'a>(s: *const mw_session) -> Result<&'a Session> {
     // SAFETY: a non-NULL handle points to a live mw_session by the caller's contract.
     unsafe { s.as_ref() }
-        .map(|handle| &handle.session)
+        .map(|handle| &*handle.session)
         .ok_or_else(|| Error::argument("null_argument", "session is NULL"))
 }
 
@@ -317,7 +322,8 @@ pub unsafe extern "C" fn mw_session_new(
         // SAFETY: config_json is NULL or a NUL-terminated string (the function's contract).
         let config = Config::from_json(&unsafe { json_arg(config_json, "config_json") }?)?;
         Ok(Box::new(mw_session {
-            session: Session::new(config)?,
+            session: Arc::new(Session::new(config)?),
+            calls: Calls::new(),
         }))
     }));
     let error = match made {
@@ -337,7 +343,14 @@ pub unsafe extern "C" fn mw_session_new(
 }
 
 /// Releases a session and everything it holds. NULL does nothing. Must not race with any other
-/// call on the same session.
+/// synchronous call on the same session.
+///
+/// Returns only once every asynchronous call of the session has called its `done`: running
+/// ones finish their work; ones that had not started get MW_ERR_STATE, code "closed", at once.
+/// Do not call it from inside a `done` of the same session (this library then frees the session
+/// once that `done` returns, rather than deadlock, but the contract does not promise it). From an
+/// event loop whose thread runs the `done` callbacks (Node.js, asyncio), wait for every pending
+/// call first: freeing would otherwise wait for callbacks that wait for the loop.
 ///
 /// # Safety
 /// `session` is NULL or a live handle from mw_session_new(), not used again afterwards.
@@ -348,8 +361,11 @@ pub unsafe extern "C" fn mw_session_free(session: *mut mw_session) {
     }
     // SAFETY: a non-NULL handle came from Box::into_raw in mw_session_new and is freed once.
     let session = unsafe { Box::from_raw(session) };
-    // Dropping runs no user code that could panic; the guard only keeps the promise anyway.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(session)));
+    // Runs no code that could panic but the pool's; the guard only keeps the promise anyway.
+    let _ = catch_unwind(AssertUnwindSafe(move || {
+        session.calls.close_and_wait();
+        drop(session)
+    }));
 }
 
 /// Releases a string returned by this library. NULL does nothing. The caller may have written
@@ -600,13 +616,14 @@ impl CLogger {
 /// at 30. A line never holds a password, token or cookie value. The callback runs on the thread
 /// that made the call, may run on several threads at once, and is never called while the
 /// library holds a lock of the session (see mw_log_fn). `userdata` is passed to it unchanged.
-/// When this function returns, the previous callback is no longer running and will not be
-/// called again, so its userdata may be freed; it waits for running callbacks, so do not call
-/// it while holding a lock the callback takes.
+/// Lines that start after this function returns go to the new callback. It does not wait for a
+/// callback that is running (which may be waiting for the caller's own thread, as a callback into
+/// an event loop does): a replaced callback may still be finishing a line, so keep its userdata
+/// valid until the session is freed. May be called from inside a callback.
 ///
 /// # Safety
 /// `session` is NULL or a live handle from mw_session_new(); `log`, if not NULL, and `userdata`
-/// stay valid until replaced or the session is freed.
+/// stay valid until the session is freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mw_session_set_logger(
     session: *mut mw_session,
@@ -625,5 +642,274 @@ pub unsafe extern "C" fn mw_session_set_logger(
             session.set_logger(logger)?;
             Ok(Value::Null)
         })
+    }
+}
+
+/// Called once when an asynchronous call ends, on a thread of the library's pool (never the
+/// caller's): `result` and `out_json` are what the synchronous function of the same name would
+/// have returned and written. `out_json` is the callee's: release it with mw_string_free().
+/// `done` runs with no lock of the library held, so it may call the library (it must not free
+/// the session that made the call), and must return normally (no longjmp, no C++ exception).
+pub type mw_done_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, result: mw_result, out_json: *mut c_char)>;
+
+/// The caller's `done` and its userdata, carried to the pool thread that runs the call.
+struct DoneCallback {
+    done: unsafe extern "C" fn(*mut c_void, mw_result, *mut c_char),
+    userdata: *mut c_void,
+}
+
+// SAFETY: the *_async functions' contract makes `done` and its userdata callable from the
+// library's own threads.
+unsafe impl Send for DoneCallback {}
+
+impl DoneCallback {
+    fn call(self, result: mw_result, out_json: *mut c_char) {
+        // SAFETY: the callback and userdata are the caller's, valid until `done` is called;
+        // out_json is a string from write_json that the callee now owns.
+        unsafe { (self.done)(self.userdata, result, out_json) };
+    }
+}
+
+thread_local! {
+    /// The error of the last *_async call on this thread that returned other than MW_OK.
+    static LAST_ASYNC_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Checks an asynchronous call's arguments on the caller's thread, then queues `call` on the
+/// pool; the shape of every *_async function. `parse` sees the JSON argument (None when the
+/// function takes none, or when it is optional and NULL).
+///
+/// # Safety
+/// As for `session_arg` and `json_arg`; `done` and `userdata` as the *_async contract says.
+unsafe fn submit_async<T, O>(
+    session: *mut mw_session,
+    argument: Option<(*const c_char, &str)>,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+    parse: impl FnOnce(Option<&Value>) -> Result<T>,
+    call: fn(&Session, T) -> Result<O>,
+) -> mw_result
+where
+    T: Send + 'static,
+    O: JsonOutput + 'static,
+{
+    let queued = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+        // SAFETY: session is NULL or a live handle (the function's contract).
+        let handle = unsafe { session.as_ref() }
+            .ok_or_else(|| Error::argument("null_argument", "session is NULL"))?;
+        let done = done.ok_or_else(|| Error::argument("null_argument", "done is NULL"))?;
+        let argument = match argument {
+            // SAFETY: the argument is NULL or NUL-terminated (the function's contract).
+            Some((pointer, name)) => Some(unsafe { json_arg(pointer, name) }?),
+            None => None,
+        };
+        let argument = parse(argument.as_ref())?;
+        let callback = DoneCallback { done, userdata };
+        let session = Arc::clone(&handle.session);
+        pool::submit(
+            &handle.calls,
+            Box::new(move |start| {
+                let mut out: *mut c_char = ptr::null_mut();
+                // SAFETY: `out` is a local, valid for writing one pointer.
+                let result = unsafe {
+                    run(&mut out, || match start {
+                        Start::Run => call(&session, argument).map(JsonOutput::into_json_text),
+                        Start::Closed => Err(Error::state(
+                            "closed",
+                            "the session was freed before this call started",
+                        )),
+                    })
+                };
+                // The session goes before the callback runs, so that a callback that frees
+                // the handle frees the session with it.
+                drop(session);
+                callback.call(result, out);
+            }),
+        )
+    }));
+    let error = match queued {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(error),
+        Err(_) => Some(panic_error()),
+    };
+    let result = error.as_ref().map_or(mw_result::MW_OK, |e| e.kind().into());
+    let text = error.map(|e| e.to_json_with_result().to_string());
+    LAST_ASYNC_ERROR.with(|last| *last.borrow_mut() = text);
+    result
+}
+
+/// The error of the last *_async call made on this thread that did not return MW_OK, as
+/// {"error": {"code", "info"}, "result": N}: a new string to release with mw_string_free().
+/// NULL when that call returned MW_OK, or no *_async call was made on this thread. A binding
+/// calls it right after an *_async call fails to say why (the *_async functions have no
+/// out_json, as their output goes to `done`).
+#[unsafe(no_mangle)]
+pub extern "C" fn mw_async_error() -> *mut c_char {
+    let text = catch_unwind(|| LAST_ASYNC_ERROR.with(|last| last.borrow().clone()));
+    let Ok(Some(text)) = text else {
+        return ptr::null_mut();
+    };
+    let mut out = ptr::null_mut();
+    // SAFETY: `out` is a local, valid for writing one pointer.
+    unsafe { write_json(&mut out, text) };
+    out
+}
+
+/// mw_request() without waiting: checks `request_json` now, then runs the request on one of
+/// the library's threads and calls `done` once with what mw_request() returns and writes.
+///
+/// Every *_async function works this way. A bad argument (NULL session or `done`
+/// "null_argument", invalid UTF-8, malformed JSON, a wrong shape) returns MW_ERR_ARGUMENT at
+/// once and `done` is never called (mw_async_error() says why); a session being freed returns
+/// MW_ERR_STATE "closed". Otherwise it returns MW_OK and `done(userdata, result, out_json)` is
+/// called exactly once, on a thread of the library's pool: never on the calling thread, but
+/// possibly before this function has returned (record what `done` needs first). The pool is shared by every session of
+/// the process: 8 threads by default (MWAUTH_ASYNC_THREADS, 1 to 64, read once), started as calls
+/// need them and ended after 20 s without work; calls beyond them wait in one queue, first come
+/// first served. Calls of one session run side by side as calls from several threads would
+/// (exclusive ones, such as logins, wait for the others). mw_session_free() waits for them.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); `request_json` is NULL or
+/// NUL-terminated; `done` and `userdata` stay valid until `done` is called.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_request_async(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            Some((request_json, "request_json")),
+            done,
+            userdata,
+            |request| ApiRequest::from_json(request.unwrap_or(&Value::Null)),
+            |s, r| s.request_text(&r),
+        )
+    }
+}
+
+/// mw_login() without waiting; see mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_login_async(
+    session: *mut mw_session,
+    credentials_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            Some((credentials_json, "credentials_json")),
+            done,
+            userdata,
+            |credentials| Credentials::from_json(credentials.unwrap_or(&Value::Null)),
+            |s, c| s.login(&c),
+        )
+    }
+}
+
+/// mw_clientlogin_fields() without waiting; `options_json` may be NULL. See
+/// mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_clientlogin_fields_async(
+    session: *mut mw_session,
+    options_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    let options = (!options_json.is_null()).then_some((options_json, "options_json"));
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            options,
+            done,
+            userdata,
+            MessageFormat::from_options,
+            |s, format| s.clientlogin_fields(format),
+        )
+    }
+}
+
+/// mw_clientlogin() without waiting; see mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_clientlogin_async(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            Some((request_json, "request_json")),
+            done,
+            userdata,
+            |request| ClientLoginRequest::from_json(request.unwrap_or(&Value::Null)),
+            |s, r| s.clientlogin(&r),
+        )
+    }
+}
+
+/// mw_clientlogin_step() without waiting; see mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_clientlogin_step_async(
+    session: *mut mw_session,
+    fields_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            Some((fields_json, "fields_json")),
+            done,
+            userdata,
+            |fields| FormValues::from_json(fields.unwrap_or(&Value::Null)),
+            |s, f| s.clientlogin_step(&f),
+        )
+    }
+}
+
+/// mw_logout() without waiting; see mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_logout_async(
+    session: *mut mw_session,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            None,
+            done,
+            userdata,
+            |_| Ok(()),
+            |s, ()| s.logout(),
+        )
     }
 }

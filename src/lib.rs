@@ -8,7 +8,8 @@
 //! - `login`: bot-password login with `action=login`;
 //! - `clientlogin`: the AuthManager flow of `action=clientlogin`, step by step;
 //! - `params`: request building and encoding; `response`: reading the wiki's answers;
-//! - `cookies`: the per-session cookie jar; `http`: the shared HTTP agents.
+//! - `cookies`: the per-session cookie jar; `http`: the shared HTTP agents;
+//! - `pool`: the threads that run the C ABI's asynchronous calls.
 
 pub mod clientlogin;
 pub mod config;
@@ -23,6 +24,7 @@ mod json;
 pub mod login;
 pub mod oauth;
 pub mod params;
+mod pool;
 mod response;
 pub mod session;
 #[cfg(test)]

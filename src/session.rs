@@ -159,9 +159,9 @@ pub struct Session {
     agent: Arc<ureq::Agent>,
     gate: RwLock<()>,
     state: Mutex<State>,
-    /// Held shared while a callback runs, so that `set_logger` returns only once the replaced
-    /// callback is no longer running; an `Arc` so that lines held back (`Gated`) reach the
-    /// logger that is current when they are delivered.
+    /// Locked only to take a copy of the logger, never while it runs, so `set_logger` does not
+    /// wait for a running callback; an `Arc` so that lines held back (`Gated`) reach the logger
+    /// that is current when they are delivered.
     logger: Arc<LoggerSlot>,
     /// A Secure cookie over http is worth one warning, not one a response.
     warned_secure_over_http: AtomicBool,
@@ -175,13 +175,16 @@ impl fmt::Debug for Session {
     }
 }
 
-type LoggerSlot = RwLock<Option<Logger>>;
+type LoggerSlot = Mutex<Option<Logger>>;
 
-/// Calls the logger `slot` holds now, if any, holding the slot shared meanwhile.
+/// The logger `slot` holds now, if any (a copy, so no lock is held while it runs).
+fn current_logger(slot: &LoggerSlot) -> Option<Logger> {
+    slot.lock().ok().and_then(|logger| logger.clone())
+}
+
+/// Calls the logger `slot` holds now, if any.
 fn deliver(slot: &LoggerSlot, level: LogLevel, line: &str) {
-    if let Ok(logger) = slot.read()
-        && let Some(logger) = logger.as_ref()
-    {
+    if let Some(logger) = current_logger(slot) {
         logger(level, line);
     }
 }
@@ -198,8 +201,9 @@ thread_local! {
     static HELD_LINES: RefCell<HeldLines> = RefCell::new(HeldLines::default());
 }
 
-/// A guard of a session's gate. While one is alive its thread's log lines wait; when the last
-/// one goes, the lock is released first and the lines are delivered after.
+/// A guard of one of a session's locks (its gate, its state). While one is alive its thread's
+/// log lines wait; when the last one goes, the lock is released first and the lines are
+/// delivered after. So no log callback ever runs while the library holds a lock of a session.
 pub(crate) struct Gated<G> {
     guard: Option<G>,
 }
@@ -208,6 +212,23 @@ impl<G> Gated<G> {
     fn new(guard: G) -> Self {
         HELD_LINES.with(|held| held.borrow_mut().depth += 1);
         Gated { guard: Some(guard) }
+    }
+}
+
+impl<G> std::ops::Deref for Gated<G> {
+    type Target = G;
+    fn deref(&self) -> &G {
+        self.guard
+            .as_ref()
+            .expect("a Gated guard holds its lock until dropped")
+    }
+}
+
+impl<G> std::ops::DerefMut for Gated<G> {
+    fn deref_mut(&mut self) -> &mut G {
+        self.guard
+            .as_mut()
+            .expect("a Gated guard holds its lock until dropped")
     }
 }
 
@@ -338,8 +359,11 @@ impl Session {
         &self.config
     }
 
+    /// Replaces the logger without waiting for a callback of the old one that is running (it
+    /// may be blocked on work of the caller's thread).
     pub fn set_logger(&self, logger: Option<Logger>) -> Result<()> {
-        *self.logger.write().map_err(poisoned)? = logger;
+        let replaced = std::mem::replace(&mut *self.logger.lock().map_err(poisoned)?, logger);
+        drop(replaced); // outside the lock: the last copy of a callback may go here
         Ok(())
     }
 
@@ -347,12 +371,12 @@ impl Session {
     /// gate, once it lets go of it (`Gated`), so a callback that waits for another thread's call
     /// on the session can never deadlock with it.
     pub(crate) fn log(&self, level: LogLevel, line: impl FnOnce() -> String) {
-        if !self.logger.read().is_ok_and(|logger| logger.is_some()) {
+        if !self.logger.lock().is_ok_and(|logger| logger.is_some()) {
             return; // no line is even formatted
         }
-        let holding_a_gate = HELD_LINES.with(|held| held.borrow().depth > 0);
+        let holding_a_lock = HELD_LINES.with(|held| held.borrow().depth > 0);
         let line = line();
-        if holding_a_gate {
+        if holding_a_lock {
             HELD_LINES.with(|held| {
                 held.borrow_mut()
                     .lines
@@ -363,8 +387,8 @@ impl Session {
         }
     }
 
-    pub(crate) fn state(&self) -> Result<MutexGuard<'_, State>> {
-        self.state.lock().map_err(poisoned)
+    pub(crate) fn state(&self) -> Result<Gated<MutexGuard<'_, State>>> {
+        self.state.lock().map(Gated::new).map_err(poisoned)
     }
 
     pub(crate) fn shared_gate(&self) -> Result<Gated<RwLockReadGuard<'_, ()>>> {
