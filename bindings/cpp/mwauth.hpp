@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace mwauth {
 
@@ -343,13 +344,13 @@ class Session {
 
   Session(Session&& other) noexcept
       : session_(std::exchange(other.session_, nullptr)),
-        logger_(std::move(other.logger_)) {}
+        loggers_(std::move(other.loggers_)) {}
 
   Session& operator=(Session&& other) noexcept {
     if (this != &other) {
       reset();
       session_ = std::exchange(other.session_, nullptr);
-      logger_ = std::move(other.logger_);
+      loggers_ = std::move(other.loggers_);
     }
     return *this;
   }
@@ -416,18 +417,19 @@ class Session {
       result = mw_session_set_logger(session_, nullptr, nullptr);
     }
     if (result != MW_OK) detail::throw_error(result, "{}");
-    // mw_session_set_logger returns only once the replaced callback is no longer running.
-    logger_ = std::move(next);
+    // A replaced callback may still be finishing a line (mw_session_set_logger does not wait
+    // for it), so every logger set stays alive until the session is freed.
+    if (next) loggers_.push_back(std::move(next));
   }
 
  private:
   mw_session* session_ = nullptr;
-  std::unique_ptr<Logger> logger_;                 // heap-held: its address is the userdata
+  std::vector<std::unique_ptr<Logger>> loggers_;   // heap-held: each address is a userdata
 
   void reset() noexcept {
     mw_session_free(session_);  // NULL does nothing
     session_ = nullptr;
-    logger_.reset();
+    loggers_.clear();
   }
 
   static void trampoline(void* userdata, int level, const char* message) noexcept {
