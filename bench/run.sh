@@ -76,6 +76,8 @@ gcc "${CFLAGS[@]}" -DWITH_TLS -o "$B/fastserver" "$HERE/fastserver.c" -lssl -lcr
 gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$B/mwauth_bench" "$HERE/mwauth_bench.c" \
 	-L"$ROOT/target/release" -Wl,-rpath,"$ROOT/target/release" -lmwauth
 gcc "${CFLAGS[@]}" -o "$B/curl_bench" "$HERE/curl_bench.c" -lcurl
+gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$B/async_bench" "$HERE/async_bench.c" \
+	-L"$ROOT/target/release" -Wl,-rpath,"$ROOT/target/release" -lmwauth -lpthread
 
 PY=$B/venv/bin/python
 if ! [ -x "$PY" ] || ! "$PY" -c 'import mwclient, mwapi, requests, pywikibot' 2>/dev/null ||
@@ -301,6 +303,25 @@ cold k_curl "$B/curl_bench" cold "$API?$QUERY"
 BENCH_CA_FILE=$B/tls/ca.pem cold k_mwauth_tls "$B/mwauth_bench" cold "$TLS_API" "$TLS2_API"
 BENCH_CA_FILE=$B/tls/bundle.pem cold k_curl_tls "$B/curl_bench" cold "$TLS_API?$QUERY" "$TLS2_API?$QUERY"
 
+# --- 5. asynchronous calls ------------------------------------------------------------------------
+ASYNC_N=${BENCH_ASYNC_N:-4000}
+ASYNC_WIKI_N=${BENCH_ASYNC_WIKI_N:-400}
+log "asynchronous calls: $ASYNC_N requests with 1, 16 and 256 in flight (fast server)"
+for k in 1 16 256; do
+	load "a_async_$k" < <("$B/async_bench" "$API" "$ASYNC_N" "$k")
+	load "a_sync_$k" < <("$B/async_bench" "$API" "$ASYNC_N" "$k" sync)
+done
+if [ "${BENCH_SKIP_WIKI:-}" != 1 ]; then
+	log "asynchronous calls: $ASYNC_WIKI_N requests with 1, 16 and 256 in flight (test wiki)"
+	# shellcheck disable=SC2016 # expanded by the inner shell, inside the wiki's environment
+	if timeout 600 "$ROOT/tests/wiki/with-wiki.sh" bash -c 'for k in 1 16 256; do
+			"$0" "$MWAUTH_TEST_QUIET_API_URL" "$1" "$k" | sed "s/^/async_$k./"
+			"$0" "$MWAUTH_TEST_QUIET_API_URL" "$1" "$k" sync | sed "s/^/sync_$k./"
+		done' "$B/async_bench" "$ASYNC_WIKI_N" >"$B/async-wiki.txt" 2>"$B/async-wiki.log"; then
+		load aw <"$B/async-wiki.txt"
+	fi
+fi
+
 # --- 1. requests against the real wiki ------------------------------------------------------------
 WIKI_NOTE=
 if [ "${BENCH_SKIP_WIKI:-}" = 1 ]; then
@@ -411,6 +432,21 @@ table() {
 	echo "   mwauth: one agent (connection pool, TLS config) per process, shared by its sessions."
 	echo "   libcurl: plain easy handles, no share handle: each handle connects (and loads CAs) itself."
 	echo "   So a second mwauth session's first request reuses the pooled connection; libcurl's connects."
+	echo
+	echo "5. Calls in flight (GET meta=siteinfo, one session): mw_request_async with K in flight,"
+	echo "   against K threads of the program's own each calling mw_request; threads: the most the"
+	echo "   library (async) or the program (sync) used. Fast server: $ASYNC_N calls; test wiki"
+	echo "   (php -S, 4 workers): $ASYNC_WIKI_N calls."
+	printf '  %-10s %16s %9s %16s %9s %16s %9s %16s %9s\n' "in flight" "async calls/s" "threads" \
+		"sync calls/s" "threads" "wiki async/s" "threads" "wiki sync/s" "threads"
+	for k in 1 16 256; do
+		printf '  %-10s %16s %9s %16s %9s %16s %9s %16s %9s\n' "$k" \
+			"$(get "a_async_$k.calls_per_s")" "$(get "a_async_$k.threads")" \
+			"$(get "a_sync_$k.calls_per_s")" "$(get "a_sync_$k.threads")" \
+			"$(get "aw.async_$k.calls_per_s")" "$(get "aw.async_$k.threads")" \
+			"$(get "aw.sync_$k.calls_per_s")" "$(get "aw.sync_$k.threads")"
+	done
+	echo "   The library's pool is 8 threads (MWAUTH_ASYNC_THREADS): calls beyond them wait in its queue."
 	if [ -n "${R[split.mw_request]:-}" ]; then
 		echo
 		echo "mwauth C, instructions per mw_request (callgrind, inclusive):"
