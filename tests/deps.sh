@@ -28,6 +28,12 @@ need openssl has openssl                  # certificates for the TLS test server
 need microsocks has microsocks            # a real SOCKS5 server for the proxy tests
 need python3 has python3                  # the Python binding's tests, TOTP codes, expire_session.py
 need python3-venv python3 -c 'import venv, ensurepip'
+need nodejs has node                      # the Node.js package (bindings/node) and its tests
+need npm has npm                          # installs the Node package's one dependency, koffi
+need default-jdk-headless has javac       # docs/binding.md's Java (JNA) declarations, tested
+need libjna-java test -f /usr/share/java/jna.jar
+need libffi-platypus-perl perl -MFFI::Platypus -e 1  # docs/binding.md's Perl declarations
+need golang-go has go                     # docs/binding.md's Go (cgo) declarations
 [ "$MW_VERSION" = 1.39 ] || need debootstrap has debootstrap # the Debian 13 root of MediaWiki 1.43
 
 [ ${#missing[@]} -eq 0 ] && exit 0
