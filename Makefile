@@ -84,6 +84,7 @@ test-in-wiki:
 	VALGRIND=1 ASAN=1 tests/cpp/run.sh $(DEBUG)
 	tests/pkgconfig/run.sh
 	tests/readme/run.sh
+	MWAUTH_LIBRARY=$(abspath $(DEBUG))/libmwauth.so tests/binding/run.sh
 	tests/python/run.sh
 
 # What the tests need besides Rust and a C compiler: installed as root, named otherwise.
