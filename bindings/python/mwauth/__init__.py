@@ -13,12 +13,23 @@ A ctypes binding of libmwauth (the Rust library's C ABI: JSON in, JSON out)::
 Failures raise a subclass of :class:`Error`, one per result code of the C ABI. The library's
 log lines go to ``logging.getLogger("mwauth")``.
 
+For asyncio, :mod:`mwauth.aio` has the same Session with coroutines, over the library's
+``*_async`` functions (its calls never block the event loop)::
+
+    import mwauth.aio
+
+    async with mwauth.aio.Session(api_url, user_agent="MyBot/1.0 (me@example.org)") as s:
+        await s.login("MyUser@mybot", "0123456789abcdefghijklmnopqrstuv")
+        answers = await asyncio.gather(*(s.request({"action": "query", "titles": t}) for t in titles))
+
 The shared library is found through ``MWAUTH_LIBRARY``, then a copy inside this package, then a
 source checkout's ``target/release``, then ``ctypes.util.find_library("mwauth")``;
 :func:`library_path` tells which one was loaded.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ._errors import (
     ApiError,
@@ -57,5 +68,15 @@ __all__ = [
     "LoginError",
     "InternalError",
     "LibraryNotFoundError",
+    "aio",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``mwauth.aio`` without importing it first (it imports asyncio, so only when used)."""
+    if name == "aio":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.aio")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

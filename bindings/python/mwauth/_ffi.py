@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 __all__ = [
     "LibraryNotFoundError",
     "LOG_FN",
+    "DONE_FN",
     "SessionPtr",
     "lib",
     "library_path",
@@ -58,6 +59,10 @@ SessionPtr = POINTER(_MwSession)
 LOG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 """``void (*mw_log_fn)(void *userdata, int level, const char *message)``."""
 
+DONE_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_void_p)
+"""``void (*mw_done_fn)(void *userdata, mw_result result, char *out_json)``: ``out_json`` is
+taken as a raw pointer, since the callback owns it and must free it with ``mw_string_free``."""
+
 _OUT = POINTER(c_void_p)  # char **out_json, read as a raw pointer so it can be freed
 
 # name -> (argtypes, restype). Every function of the C ABI (include/mwauth.h).
@@ -74,11 +79,27 @@ _SIGNATURES: Dict[str, Tuple[List[Any], Any]] = {
     "mw_logout": ([SessionPtr, _OUT], c_int),
     "mw_session_info": ([SessionPtr, _OUT], c_int),
     "mw_session_set_logger": ([SessionPtr, LOG_FN, c_void_p], c_int),
+    "mw_version_number": ([], c_int),
+    "mw_result_name": ([c_int], c_char_p),  # static string: never freed
+    # The asynchronous calls (mwauth.aio): the same JSON in and out, the output handed to `done`
+    # on a thread of the library's pool; userdata is a call id, not a pointer.
+    "mw_request_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_login_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_clientlogin_fields_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_clientlogin_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_clientlogin_step_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_logout_async": ([SessionPtr, DONE_FN, c_void_p], c_int),
+    "mw_async_error": ([], c_void_p),  # a new string (or NULL): freed with mw_string_free
 }
 
 # Symbols a library may lack (added after the first release of the ABI): looked up when first
 # used, so an older library still serves everything else.
-_OPTIONAL = frozenset({"mw_clientlogin_fields", "mw_clientlogin", "mw_clientlogin_step"})
+_OPTIONAL = frozenset({
+    "mw_clientlogin_fields", "mw_clientlogin", "mw_clientlogin_step",
+    "mw_version_number", "mw_result_name",
+    "mw_request_async", "mw_login_async", "mw_clientlogin_fields_async", "mw_clientlogin_async",
+    "mw_clientlogin_step_async", "mw_logout_async", "mw_async_error",
+})
 
 
 def _repo_library() -> Optional[Path]:

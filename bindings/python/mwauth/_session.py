@@ -93,12 +93,13 @@ def _decode(text: Optional[str], what: str) -> Any:
 
 
 def _make_log_callback(logger: logging.Logger) -> Any:
-    """A C log callback routing to ``logger``. It closes over the logger only (not the Session),
+    """A C log callback routing to ``logger``. It closes over the logger only (not a Session),
     so it creates no reference cycle."""
 
     def on_log(_userdata: Optional[int], level: int, message: Optional[bytes]) -> None:
-        # Runs on whichever thread made the call, with the GIL taken by ctypes. An exception
-        # cannot cross back into the library: ctypes would print and drop it, so catch here.
+        # Runs on whichever thread made the call (for mwauth.aio, a thread of the library's
+        # pool), with the GIL taken by ctypes. An exception cannot cross back into the library:
+        # ctypes would print and drop it, so catch here.
         try:
             if logger.isEnabledFor(level):
                 text = message.decode("utf-8", errors="replace") if message else ""
@@ -107,6 +108,97 @@ def _make_log_callback(logger: logging.Logger) -> Any:
             pass
 
     return _ffi.LOG_FN(on_log)
+
+
+# One log callback for every session (sync and mwauth.aio), alive for the whole process: the
+# library holds only its address, and mw_session_set_logger does not wait for a replaced
+# callback that is still finishing a line. A callback that never goes away is always safe.
+_LOG_CALLBACK = _make_log_callback(logging.getLogger(LOGGER_NAME))
+
+
+# -- what both Session classes share: building the calls' JSON, reading their answers ----------
+
+
+def closed_error() -> StateError:
+    """The error of a call on a closed Session."""
+    return StateError("closed", "this Session has been closed", result=Result.ERR_STATE)
+
+
+def new_session(api_url: str, config: Mapping[str, Any]) -> Any:
+    """``mw_session_new`` with ``api_url`` and the keyword ``config``, its logger set to the
+    ``"mwauth"`` logger; returns the ``mw_session *`` or raises the library's error."""
+    body: JSONObject = {"api_url": api_url}
+    for name, value in config.items():
+        key = _config_key(name)
+        body[key] = _config_value(key, value)
+    error = ctypes.c_void_p()
+    ptr = _ffi.lib.mw_session_new(_encode(body), ctypes.byref(error))
+    text = _ffi.take_string(error)
+    if not ptr:
+        out = _decode(text, "mw_session_new")
+        result = out.get("result", Result.ERR_INTERNAL) if isinstance(out, dict) else Result.ERR_INTERNAL
+        raise error_for(int(result), out)
+    rc = _ffi.lib.mw_session_set_logger(ptr, _LOG_CALLBACK, None)
+    if rc != Result.OK:
+        _ffi.lib.mw_session_free(ptr)
+        raise error_for(rc, None)
+    return ptr
+
+
+def outcome(name: str, rc: int, text: Optional[str]) -> Any:
+    """The decoded output of the call ``name`` that returned ``rc`` with the output ``text``, or
+    its error raised."""
+    value = _decode(text, name)
+    if rc != Result.OK:
+        raise error_for(rc, value if isinstance(value, dict) else None)
+    if value is None:
+        raise InternalError("no_output", f"{name} succeeded but returned no output")
+    return value
+
+
+def symbol(name: str) -> Callable[..., int]:
+    """The library's function ``name``, or ArgumentError ``unsupported`` when the loaded library
+    is older than this package and lacks it."""
+    fn = _ffi.optional_symbol(name)
+    if fn is None:
+        raise ArgumentError(
+            "unsupported",
+            f"the loaded library ({_ffi.library_path()}, version {version()}) does not export "
+            f"{name}: it is older than this Python package",
+            result=Result.ERR_ARGUMENT,
+        )
+    return fn
+
+
+def login_body(username: str, password: str) -> bytes:
+    """``mw_login``'s credentials."""
+    return _encode({"username": username, "password": password})
+
+
+def request_body(
+    params: Mapping[str, Any], method: Optional[str], token: Optional[str], token_param: Optional[str]
+) -> bytes:
+    """``mw_request``'s request object."""
+    body: JSONObject = {"params": _object(params, "params")}
+    if method is not None:
+        body["method"] = method
+    if token is not None:
+        body["token"] = token
+    if token_param is not None:
+        body["token_param"] = token_param
+    return _encode(body)
+
+
+def fields_options(messageformat: Optional[str]) -> Optional[bytes]:
+    """``mw_clientlogin_fields``'s options (NULL for the default)."""
+    return None if messageformat is None else _encode({"messageformat": messageformat})
+
+
+def fields_body(fields: Optional[Mapping[str, Any]], more: Mapping[str, Any]) -> bytes:
+    """A clientlogin call's fields: the dict, then the keywords (which win)."""
+    body = _object({} if fields is None else fields, "fields")
+    body.update(more)
+    return _encode(body)
 
 
 class Session:
@@ -131,35 +223,17 @@ class Session:
     each call) and share the login. :meth:`close` waits for calls still running on other
     threads. Use it as a context manager, or call :meth:`close`; garbage collection closes it
     too. The session's log lines go to ``logging.getLogger("mwauth")``; a log handler must not
-    call back into the same Session.
+    call back into the same Session. For asyncio, :class:`mwauth.aio.Session` is this class
+    with coroutines.
     """
 
     def __init__(self, api_url: str, **config: Any) -> None:
         self._ptr: Any = None  # set first, so __del__ works even when __init__ fails
-        self._log_callback: Any = None
         self._cond = threading.Condition(threading.Lock())
         self._active = 0
         self._closing = False
-        body: JSONObject = {"api_url": api_url}
-        for name, value in config.items():
-            key = _config_key(name)
-            body[key] = _config_value(key, value)
-        error = ctypes.c_void_p()
-        ptr = _ffi.lib.mw_session_new(_encode(body), ctypes.byref(error))
-        text = _ffi.take_string(error)
-        if not ptr:
-            out = _decode(text, "mw_session_new")
-            result = out.get("result", Result.ERR_INTERNAL) if isinstance(out, dict) else Result.ERR_INTERNAL
-            raise error_for(int(result), out)
-        self._ptr = ptr
+        self._ptr = new_session(api_url, config)
         self._api_url = api_url
-        # Keep the CFUNCTYPE object for as long as the session lives: the library holds only
-        # its address, and calling a collected callback would crash the process.
-        self._log_callback = _make_log_callback(logging.getLogger(LOGGER_NAME))
-        rc = _ffi.lib.mw_session_set_logger(ptr, self._log_callback, None)
-        if rc != Result.OK:
-            self.close()
-            raise error_for(rc, None)
 
     # -- lifetime -------------------------------------------------------------------------
 
@@ -177,8 +251,6 @@ class Session:
                 self._cond.wait()
             ptr, self._ptr = self._ptr, None
             _ffi.lib.mw_session_free(ptr)
-            # Only now may the callback go: the library no longer knows its address.
-            self._log_callback = None
             self._cond.notify_all()
 
     @property
@@ -208,7 +280,7 @@ class Session:
     def _acquire(self) -> Any:
         with self._cond:
             if self._ptr is None or self._closing:
-                raise StateError("closed", "this Session has been closed", result=Result.ERR_STATE)
+                raise closed_error()
             self._active += 1
             return self._ptr
 
@@ -227,23 +299,7 @@ class Session:
         finally:
             text = _ffi.take_string(out)
             self._release()
-        value = _decode(text, name)
-        if rc != Result.OK:
-            raise error_for(rc, value if isinstance(value, dict) else None)
-        if value is None:
-            raise InternalError("no_output", f"{name} succeeded but returned no output")
-        return value
-
-    def _optional(self, name: str) -> Callable[..., int]:
-        fn = _ffi.optional_symbol(name)
-        if fn is None:
-            raise ArgumentError(
-                "unsupported",
-                f"the loaded library ({_ffi.library_path()}, version {version()}) does not export "
-                f"{name}: it is older than this Python package",
-                result=Result.ERR_ARGUMENT,
-            )
-        return fn
+        return outcome(name, rc, text)
 
     # -- the API --------------------------------------------------------------------------
 
@@ -255,8 +311,7 @@ class Session:
         ``"Failed"``, and ``error["reason"]`` its reason, e.g. ``"wrongpassword"``); the
         session is then anonymous.
         """
-        body = _encode({"username": username, "password": password})
-        return self._call("mw_login", _ffi.lib.mw_login, body)  # type: ignore[no-any-return]
+        return self._call("mw_login", _ffi.lib.mw_login, login_body(username, password))  # type: ignore[no-any-return]
 
     def request(
         self,
@@ -277,14 +332,8 @@ class Session:
         Raises :class:`ApiError` for an API error (``error`` is MediaWiki's error object),
         :class:`TransportError`, :class:`HttpError` and so on.
         """
-        body: JSONObject = {"params": _object(params, "params")}
-        if method is not None:
-            body["method"] = method
-        if token is not None:
-            body["token"] = token
-        if token_param is not None:
-            body["token_param"] = token_param
-        return self._call("mw_request", _ffi.lib.mw_request, _encode(body))  # type: ignore[no-any-return]
+        body = request_body(params, method, token, token_param)
+        return self._call("mw_request", _ffi.lib.mw_request, body)  # type: ignore[no-any-return]
 
     def logout(self) -> JSONObject:
         """Logs out (``action=logout``) and forgets the session's cookies, tokens and
@@ -304,9 +353,8 @@ class Session:
         "fields": {name: {"type", "label", "help", "optional", "sensitive", "value"?,
         "options"?}}}``. ``messageformat`` is ``"html"``, ``"wikitext"`` (the default),
         ``"raw"`` or ``"none"``. A logged-in session is logged out of first (locally)."""
-        options = None if messageformat is None else _encode({"messageformat": messageformat})
-        fn = self._optional("mw_clientlogin_fields")
-        return self._call("mw_clientlogin_fields", fn, options)  # type: ignore[no-any-return]
+        options = fields_options(messageformat)
+        return self._call("mw_clientlogin_fields", symbol("mw_clientlogin_fields"), options)  # type: ignore[no-any-return]
 
     def clientlogin(self, fields: Optional[Mapping[str, Any]] = None, /, **more: Any) -> JSONObject:
         """Starts an interactive login (``action=clientlogin``) with the form's fields, given as
@@ -320,18 +368,14 @@ class Session:
         with what came back). ``FAIL`` and ``RESTART`` raise :class:`LoginError`, whose
         ``response`` holds the object (after ``FAIL`` also the form to ask again).
         """
-        body = _object({} if fields is None else fields, "fields")
-        body.update(more)
-        fn = self._optional("mw_clientlogin")
-        return self._call("mw_clientlogin", fn, _encode(body))  # type: ignore[no-any-return]
+        body = fields_body(fields, more)
+        return self._call("mw_clientlogin", symbol("mw_clientlogin"), body)  # type: ignore[no-any-return]
 
     def clientlogin_step(self, fields: Optional[Mapping[str, Any]] = None, /, **more: Any) -> JSONObject:
         """Continues a clientlogin after ``UI`` or ``REDIRECT`` with the next fields (e.g.
         ``OATHToken="123456"``, or the query parameters the return URL came back with). Same
         results as :meth:`clientlogin`; with no flow in progress it raises :class:`StateError`
         (code ``"no_flow"``)."""
-        body = _object({} if fields is None else fields, "fields")
-        body.update(more)
-        fn = self._optional("mw_clientlogin_step")
-        return self._call("mw_clientlogin_step", fn, _encode(body))  # type: ignore[no-any-return]
+        body = fields_body(fields, more)
+        return self._call("mw_clientlogin_step", symbol("mw_clientlogin_step"), body)  # type: ignore[no-any-return]
 
