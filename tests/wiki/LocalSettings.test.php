@@ -8,6 +8,7 @@
 //   $mwauthTestCaptchaQuestion, ...Answer QuestyCaptcha's only question
 //   $mwauthTestCaptchaUsers               users whose failed logins count for the captcha
 //   $mwauthTestRedirectCode, $mwauthTestUnlinkedCode  codes of the test identity provider
+//   $mwauthTestIdpKey                     its key: code "KEY:NAME" = identity NAME
 //   $mwauthTestIdpUrl                     its URL
 
 if ( !defined( 'MEDIAWIKI' ) ) {
@@ -94,11 +95,28 @@ $wgCaptchaBadLoginPerUserAttempts = 1;
 // wrongpassword beyond that): too low for tests that all run from 127.0.0.1.
 $wgRateLimits['badcaptcha'] = [ 'ip' => [ 1000, 60 ], 'newbie' => [ 1000, 60 ], 'user' => [ 1000, 60 ] ];
 
-// --- The test-only REDIRECT/RESTART provider ------------------------------------------
+// --- The test-only identity provider (REDIRECT, RESTART, create, link, unlink) -------------
 wfLoadExtension( 'MwauthTestAuth', __DIR__ . '/extensions/MwauthTestAuth/extension.json' );
 $wgMwauthTestAuthLinkedCode = $mwauthTestRedirectCode ?? null;
 $wgMwauthTestAuthLinkedUser = 'MwRedirectUser';
 $wgMwauthTestAuthUnlinkedCode = $mwauthTestUnlinkedCode ?? null;
+$wgMwauthTestAuthIdentityKey = $mwauthTestIdpKey ?? null;
 if ( isset( $mwauthTestIdpUrl ) ) {
 	$wgMwauthTestAuthIdpUrl = $mwauthTestIdpUrl;
 }
+// The identities' links (identity -> local user): a JSON file in the wiki's folder, shared by
+// both servers (MWAUTH_TEST_IDP_STATE_FILE).
+if ( isset( $mwauthTestWikiDir ) ) {
+	$wgMwauthTestAuthStateFile = "$mwauthTestWikiDir/mwauth-test-idp.json";
+}
+// Link on login: off in stock MediaWiki ("experimental", T134952; the entry is commented out in
+// MainConfigSchema's AuthManagerAutoConfig on 1.39 and 1.43). With it, a RESTART of a TYPE_LINK
+// provider that returned a linkRequest says authmanager-authn-no-local-user-link and preserves
+// the request; a later login as an existing user (logincontinue after the RESTART, or a new
+// clientlogin with loginpreservestate) then stops at a UI step asking which identities to link
+// (ConfirmLinkAuthenticationRequest, multiselect confirmedLinkIDs). Without a preserved link
+// request it abstains: other logins never see it.
+$wgAuthManagerAutoConfig['secondaryauth'][MediaWiki\Auth\ConfirmLinkSecondaryAuthenticationProvider::class] = [
+	'class' => MediaWiki\Auth\ConfirmLinkSecondaryAuthenticationProvider::class,
+	'sort' => 100,
+];

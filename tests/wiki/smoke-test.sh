@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the test wiki itself with curl (no mwauth code involved):
 #   tests/wiki/with-wiki.sh tests/wiki/smoke-test.sh
-# MWAUTH_SMOKE_VERBOSE=1 also prints each authmanagerinfo and clientlogin answer.
+# MWAUTH_SMOKE_VERBOSE=1 also prints each authmanagerinfo, clientlogin and createaccount answer.
 # Uses the third of each kind of user (MwTwoFactor3, MwCaptcha3), so a run next to tests
 # (MWAUTH_TEST_KEEP=1 ... bash) only disturbs those.
 set -euo pipefail
@@ -233,11 +233,219 @@ expect "continue with a wrong state" "FAIL mwauthtestauth-bad-state"
 redirect "$J"
 cl "$J" -d logincontinue=1 --data-urlencode "mwauthtestCode=$MWAUTH_TEST_RESTART_CODE" --data-urlencode "mwauthtestState=$state"
 expect "continue with the unlinked account's code" "RESTART authmanager-authn-no-local-user"
+[ "$(json "$T/cl.json" 'j["clientlogin"]["canpreservestate"]')" = False ] &&
+	ok "that RESTART preserves nothing (canpreservestate false)" || bad "RESTART: $(cat "$T/cl.json")"
 [ "$(json "$T/cl.json" '"password" in j["clientlogin"]["fields"] and "mwauthtestLogin" in j["clientlogin"]["fields"]')" = True ] &&
 	ok "RESTART offers the full login form again" || bad "RESTART form: $(cat "$T/cl.json")"
 # ... which can be continued like a UI, here with a password
 cl "$J" -d logincontinue=1 --data-urlencode "username=$HU" --data-urlencode "password=$MWAUTH_TEST_HUMAN_PASSWORD"
 expect "RESTART continued with a password" "PASS $HU"
+
+# --- the identity provider's RESTART path: create, link on login, linkaccount, unlink, remove -----
+# Codes "$MWAUTH_TEST_IDP_KEY:NAME" stand for the identity NAME (no local account until linked).
+# The smoke test's identities are called smoke-*; its users MwLink3 and MwChange3.
+K=$MWAUTH_TEST_IDP_KEY
+ID_CLASS='MediaWiki\Extension\MwauthTestAuth\IdentityAuthenticationRequest'
+LU=$MWAUTH_TEST_LINK3_USER LP=$MWAUTH_TEST_LINK3_PASSWORD
+# $T/ami.json's authmanagerinfo as "haspreservedstate hasprimarypreservedstate preservedusername"
+preserved() { json "$T/ami.json" '" ".join(str(j["query"]["authmanagerinfo"][k]) for k in ("haspreservedstate", "hasprimarypreservedstate", "preservedusername"))'; }
+idp_login() { # JAR CODE: REDIRECT, then continue with CODE (-> $T/cl.json)
+	redirect "$1"
+	cl "$1" -d logincontinue=1 --data-urlencode "mwauthtestCode=$2" --data-urlencode "mwauthtestState=$state"
+}
+cprepare() { # JAR: the create form and a createaccount token (-> $T/ami.json, JAR.ctoken, $captcha_id)
+	get "$1" 'action=query&meta=tokens%7Cauthmanagerinfo&type=createaccount&amirequestsfor=create&amimergerequestfields=1' >"$T/ami.json"
+	show "$T/ami.json"
+	json "$T/ami.json" 'j["query"]["tokens"]["createaccounttoken"]' >"$1.ctoken"
+	captcha_id=$(json "$T/ami.json" 'j["query"]["authmanagerinfo"]["fields"].get("captchaId", {}).get("value", "")')
+}
+ca() { # JAR [curl args]: POST action=createaccount with JAR's token -> $T/ca.json
+	local jar=$1; shift
+	post "$jar" -d action=createaccount --data-urlencode "createtoken=$(cat "$jar.ctoken")" \
+		--data-urlencode "createreturnurl=$RETURN_URL" "$@" >"$T/ca.json"
+	show "$T/ca.json"
+}
+# "STATUS MESSAGECODE-or-USERNAME" of the answer in FILE under KEY
+st_of() { json "$1" 'j["'"$2"'"]["status"] + " " + j["'"$2"'"].get("messagecode", j["'"$2"'"].get("username", "-"))'; }
+expect_ca() { local got; got=$(st_of "$T/ca.json" createaccount); [ "$got" = "$2" ] && ok "$1 -> $2" || bad "$1: expected $2, got $(cat "$T/ca.json")"; }
+csrf() { get "$1" 'action=query&meta=tokens&type=csrf' >"$T/tok.json"; json "$T/tok.json" 'j["query"]["tokens"]["csrftoken"]'; }
+api_error() { json "$1" 'j["error"]["code"] if "error" in j else "-"'; } # FILE
+linked_to() { # IDENTITY: the local user the state file links it to, or "-"
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["links"].get(sys.argv[2], {}).get("user", "-"))' \
+		"$MWAUTH_TEST_IDP_STATE_FILE" "$1" 2>/dev/null || echo -
+}
+
+# (e) a new identity: RESTART ...-no-local-user-link that preserves a create and a link request
+J=$T/idp-create.jar
+idp_login "$J" "$K:smoke-create"
+expect "an identity with no local account" "RESTART authmanager-authn-no-local-user-link"
+[ "$(json "$T/cl.json" 'j["clientlogin"]["canpreservestate"]')" = True ] &&
+	[ "$(json "$T/cl.json" '[r["id"] for r in j["clientlogin"]["requests"] if "CreateFromLogin" in r["id"]]')" = "[]" ] &&
+	ok "RESTART: canpreservestate true, no CreateFromLoginAuthenticationRequest in the requests" || bad "RESTART: $(cat "$T/cl.json")"
+get "$J" 'action=query&meta=authmanagerinfo&amirequestsfor=login' >"$T/ami.json"
+[ "$(preserved)" = "True False MwIdp-smoke-create" ] && ok "authmanagerinfo login: haspreservedstate, not primary, preservedusername" ||
+	bad "authmanagerinfo login after RESTART: $(cat "$T/ami.json")"
+cprepare "$J"
+[ "$(preserved)" = "True True MwIdp-smoke-create" ] && ok "authmanagerinfo create: haspreservedstate, hasprimarypreservedstate, preservedusername MwIdp-smoke-create" ||
+	bad "authmanagerinfo create after RESTART: $(cat "$T/ami.json")"
+[ -n "$captcha_id" ] && [ "$(json "$T/ami.json" '[r["required"] for r in j["query"]["authmanagerinfo"]["requests"] if r["id"] == "CaptchaAuthenticationRequest"]')" = "['required']" ] &&
+	ok "the create form asks for the captcha (CaptchaAuthenticationRequest, required)" || bad "no captcha on the create form: $(cat "$T/ami.json")"
+# no password: the preserved createRequest is the primary's; the name is the client's to send
+ca "$J" -d createpreservestate=1 -d username=MwIdp-smoke-create \
+	--data-urlencode "captchaId=$captcha_id" --data-urlencode "captchaWord=$MWAUTH_TEST_CAPTCHA_ANSWER"
+expect_ca "createaccount createpreservestate=1 (username, captcha; no password)" "PASS MwIdp-smoke-create"
+[ "$(linked_to smoke-create)" = MwIdp-smoke-create ] && ok "the state file links smoke-create to MwIdp-smoke-create" ||
+	bad "state file: $(cat "$MWAUTH_TEST_IDP_STATE_FILE")"
+get "$J" 'action=query&meta=userinfo' >"$T/a.json"
+[ "$(json "$T/a.json" 'j["query"]["userinfo"].get("anon", False)')" = True ] &&
+	ok "createaccount does not log the session in" || bad "after createaccount: $(cat "$T/a.json")"
+idp_login "$T/idp-create2.jar" "$K:smoke-create"
+expect "the identity's next login (new session)" "PASS MwIdp-smoke-create"
+
+# (f) createaccount FAILs: a taken name, a wrong or missing captcha; a FAIL drops the preserved state
+J=$T/create-fail.jar
+cprepare "$J"
+ca "$J" --data-urlencode "username=$LU" -d password=Smoke-create-9871 -d retype=Smoke-create-9871 \
+	--data-urlencode "captchaId=$captcha_id" --data-urlencode "captchaWord=$MWAUTH_TEST_CAPTCHA_ANSWER"
+expect_ca "createaccount of the existing $LU" "FAIL userexists"
+cprepare "$J"
+ca "$J" -d username=MwSmokeCreated -d password=Smoke-create-9871 -d retype=Smoke-create-9871 \
+	--data-urlencode "captchaId=$captcha_id" -d "captchaWord=${MWAUTH_TEST_CAPTCHA_ANSWER}0"
+expect_ca "createaccount with a wrong captcha answer" "FAIL captcha-createaccount-fail"
+cprepare "$J"
+ca "$J" -d username=MwSmokeCreated -d password=Smoke-create-9871 -d retype=Smoke-create-9871
+expect_ca "createaccount without the captcha" "FAIL captcha-createaccount-fail"
+cprepare "$J"
+ca "$J" -d username=MwSmokeCreated -d password=Smoke-create-9871 -d retype=Smoke-create-9871 \
+	--data-urlencode "captchaId=$captcha_id" --data-urlencode "captchaWord=$MWAUTH_TEST_CAPTCHA_ANSWER"
+expect_ca "createaccount with a password and the captcha" "PASS MwSmokeCreated"
+J=$T/idp-lost.jar
+idp_login "$J" "$K:smoke-lost"
+cprepare "$J"
+ca "$J" -d createpreservestate=1 -d username=MwIdp-smoke-lost --data-urlencode "captchaId=$captcha_id" -d captchaWord=nope
+expect_ca "createpreservestate with a wrong captcha" "FAIL captcha-createaccount-fail"
+get "$J" 'action=query&meta=authmanagerinfo&amirequestsfor=create' >"$T/ami.json"
+[ "$(preserved)" = "False False " ] && ok "that FAIL dropped the preserved state (log in through the identity again to retry)" ||
+	bad "preserved state after a FAIL: $(cat "$T/ami.json")"
+
+# (g) link on login: after the RESTART, a login as an existing user with loginpreservestate=1
+# stops at ConfirmLinkSecondaryAuthenticationProvider's UI; confirming links the identity
+J=$T/idp-loginlink.jar
+idp_login "$J" "$K:smoke-loginlink"
+expect "an identity with no local account" "RESTART authmanager-authn-no-local-user-link"
+cl "$J" -d loginpreservestate=1 --data-urlencode "loginreturnurl=$RETURN_URL" --data-urlencode "username=$LU" --data-urlencode "password=$LP"
+expect "then a password login as $LU with loginpreservestate=1" "UI authprovider-confirmlink-message"
+if [ "$(json "$T/cl.json" '" ".join(r["id"] for r in j["clientlogin"]["requests"])')" = "MediaWiki\\Auth\\ConfirmLinkAuthenticationRequest:$ID_CLASS:smoke-loginlink" ] &&
+	[ "$(json "$T/cl.json" 'j["clientlogin"]["fields"]["confirmedLinkIDs"]["type"] + " " + " ".join(j["clientlogin"]["fields"]["confirmedLinkIDs"]["options"])')" = "multiselect $ID_CLASS:smoke-loginlink" ]; then
+	ok "the UI: ConfirmLinkAuthenticationRequest, multiselect confirmedLinkIDs with option $ID_CLASS:smoke-loginlink"
+else bad "confirm-link UI: $(cat "$T/cl.json")"; fi
+cl "$J" -d logincontinue=1 --data-urlencode "confirmedLinkIDs[]=$ID_CLASS:smoke-loginlink"
+expect "logincontinue with confirmedLinkIDs[]=that id" "PASS $LU"
+[ "$(linked_to smoke-loginlink)" = "$LU" ] && ok "smoke-loginlink is linked to $LU" || bad "state file: $(cat "$MWAUTH_TEST_IDP_STATE_FILE")"
+idp_login "$T/idp-loginlink2.jar" "$K:smoke-loginlink"
+expect "the identity's next login" "PASS $LU"
+# without loginpreservestate the login just passes (nothing is linked)
+J=$T/idp-nolink.jar
+idp_login "$J" "$K:smoke-nolink"
+cl "$J" --data-urlencode "loginreturnurl=$RETURN_URL" --data-urlencode "username=$LU" --data-urlencode "password=$LP"
+expect "a password login after a RESTART without loginpreservestate" "PASS $LU"
+
+# (h) linkaccount from a logged-in session ($LU's, from (g)): REDIRECT -> linkcontinue -> PASS
+J=$T/idp-loginlink.jar
+get "$J" 'action=query&meta=authmanagerinfo&amirequestsfor=link' >"$T/ami.json"
+[ "$(json "$T/ami.json" '[(r["id"], list(r["fields"])) for r in j["query"]["authmanagerinfo"]["requests"]]')" = "[('MediaWiki\\\\Extension\\\\MwauthTestAuth\\\\LinkAuthenticationRequest', ['mwauthtestLink'])]" ] &&
+	ok "authmanagerinfo link: LinkAuthenticationRequest (button mwauthtestLink)" || bad "link form: $(cat "$T/ami.json")"
+CSRF=$(csrf "$J")
+link() { # JAR [curl args] -> $T/link.json
+	local jar=$1; shift
+	post "$jar" -d action=linkaccount --data-urlencode "linktoken=$CSRF" "$@" >"$T/link.json"
+	show "$T/link.json"
+}
+link "$J" -d mwauthtestLink=1 --data-urlencode "linkreturnurl=$RETURN_URL"
+state=$(json "$T/link.json" 'j["linkaccount"].get("redirectdata", {}).get("state", "")')
+[ "$(st_of "$T/link.json" linkaccount)" = "REDIRECT -" ] &&
+	[ "$(json "$T/link.json" 'j["linkaccount"]["redirecttarget"].startswith("'"$MWAUTH_TEST_IDP_URL"'?state='"$state"'&redirect_uri=")')" = True ] &&
+	ok "linkaccount mwauthtestLink=1 -> REDIRECT to the identity provider" || bad "linkaccount: $(cat "$T/link.json")"
+link "$J" -d linkcontinue=1 --data-urlencode "mwauthtestCode=$K:smoke-link" --data-urlencode "mwauthtestState=$state"
+[ "$(st_of "$T/link.json" linkaccount)" = "PASS -" ] && ok "linkcontinue with the code -> PASS" || bad "linkcontinue: $(cat "$T/link.json")"
+idp_login "$T/idp-link2.jar" "$K:smoke-link"
+expect "the linked identity's login" "PASS $LU"
+link "$J" -d mwauthtestLink=1 --data-urlencode "linkreturnurl=$RETURN_URL"
+state=$(json "$T/link.json" 'j["linkaccount"].get("redirectdata", {}).get("state", "")')
+link "$J" -d linkcontinue=1 --data-urlencode "mwauthtestCode=$K:smoke-create" --data-urlencode "mwauthtestState=$state"
+[ "$(st_of "$T/link.json" linkaccount)" = "FAIL mwauthtestauth-identity-taken" ] &&
+	ok "linking an identity linked to another user -> FAIL mwauthtestauth-identity-taken" || bad "linkcontinue: $(cat "$T/link.json")"
+link "$J" -d mwauthtestLink=1 --data-urlencode "linkreturnurl=$RETURN_URL"
+state=$(json "$T/link.json" 'j["linkaccount"].get("redirectdata", {}).get("state", "")')
+link "$J" -d linkcontinue=1 --data-urlencode "mwauthtestCode=$K:smoke-loginlink" --data-urlencode "mwauthtestState=$state"
+[ "$(st_of "$T/link.json" linkaccount)" = "FAIL mwauthtestauth-already-linked" ] &&
+	ok "linking an identity linked to this user already -> FAIL mwauthtestauth-already-linked" || bad "linkcontinue: $(cat "$T/link.json")"
+post "$T/anon.jar" -d action=linkaccount --data-urlencode 'linktoken=+\' -d mwauthtestLink=1 --data-urlencode "linkreturnurl=$RETURN_URL" >"$T/link.json"
+[ "$(api_error "$T/link.json")" = notloggedin ] && ok "linkaccount when logged out -> notloggedin" || bad "anonymous linkaccount: $(cat "$T/link.json")"
+
+# (i) unlinkaccount: request = the identity's request id, token = csrf
+get "$J" 'action=query&meta=authmanagerinfo&amirequestsfor=unlink' >"$T/ami.json"
+[ "$(json "$T/ami.json" '" ".join(r["id"] for r in j["query"]["authmanagerinfo"]["requests"])')" = "$ID_CLASS:smoke-link $ID_CLASS:smoke-loginlink" ] &&
+	ok "authmanagerinfo unlink: $ID_CLASS:smoke-link and :smoke-loginlink" || bad "unlink form: $(cat "$T/ami.json")"
+post "$J" -d action=unlinkaccount --data-urlencode "token=$CSRF" --data-urlencode "request=$ID_CLASS:smoke-link" >"$T/u.json"
+[ "$(json "$T/u.json" 'j.get("unlinkaccount", {}).get("status")')" = success ] && [ "$(linked_to smoke-link)" = - ] &&
+	ok "unlinkaccount request=$ID_CLASS:smoke-link -> success, link gone" || bad "unlinkaccount: $(cat "$T/u.json")"
+post "$J" -d action=unlinkaccount --data-urlencode "token=$CSRF" --data-urlencode "request=$ID_CLASS:smoke-link" >"$T/u.json"
+[ "$(api_error "$T/u.json")" = badrequest ] && ok "the same unlinkaccount again -> badrequest" || bad "unlinkaccount again: $(cat "$T/u.json")"
+idp_login "$T/idp-link3.jar" "$K:smoke-link"
+expect "the unlinked identity's login" "RESTART authmanager-authn-no-local-user-link"
+
+# (j) removeauthenticationdata: the identity links and the (unset) temporary password are
+# removable; the password is not ($wgRemoveCredentialsBlacklist)
+get "$J" 'action=query&meta=authmanagerinfo&amirequestsfor=remove' >"$T/ami.json"
+[ "$(json "$T/ami.json" '" ".join(r["id"] for r in j["query"]["authmanagerinfo"]["requests"])')" = "MediaWiki\\Auth\\TemporaryPasswordAuthenticationRequest $ID_CLASS:smoke-loginlink" ] &&
+	ok "authmanagerinfo remove: TemporaryPasswordAuthenticationRequest and $ID_CLASS:smoke-loginlink" || bad "remove form: $(cat "$T/ami.json")"
+remove() { post "$J" -d action=removeauthenticationdata --data-urlencode "token=$CSRF" --data-urlencode "request=$1" >"$T/r.json"; }
+remove "$ID_CLASS:smoke-loginlink"
+[ "$(json "$T/r.json" 'j.get("removeauthenticationdata", {}).get("status")')" = success ] && [ "$(linked_to smoke-loginlink)" = - ] &&
+	ok "removeauthenticationdata request=$ID_CLASS:smoke-loginlink -> success, link gone" || bad "remove link: $(cat "$T/r.json")"
+remove 'MediaWiki\Auth\TemporaryPasswordAuthenticationRequest'
+[ "$(json "$T/r.json" 'j.get("removeauthenticationdata", {}).get("status")')" = success ] &&
+	ok "removeauthenticationdata request=MediaWiki\\Auth\\TemporaryPasswordAuthenticationRequest -> success" || bad "remove temporary password: $(cat "$T/r.json")"
+remove 'MediaWiki\Auth\PasswordAuthenticationRequest'
+[ "$(api_error "$T/r.json")" = badrequest ] && ok "removeauthenticationdata of the password -> badrequest" || bad "remove password: $(cat "$T/r.json")"
+get "$J" 'action=query&meta=userinfo&assert=user' >"$T/a.json"
+[ "$(json "$T/a.json" 'j["query"]["userinfo"]["name"]')" = "$LU" ] && ok "still logged in as $LU" || bad "after the removals: $(cat "$T/a.json")"
+
+# (k) changeauthenticationdata of the password: changeauthrequest + changeauthtoken (csrf)
+CU2=$MWAUTH_TEST_CHANGE3_USER CP2=$MWAUTH_TEST_CHANGE3_PASSWORD NEWP=Smoke-new-$RANDOM$RANDOM
+J=$T/change.jar
+prepare "$J"
+cl "$J" --data-urlencode "loginreturnurl=$RETURN_URL" --data-urlencode "username=$CU2" --data-urlencode "password=$CP2"
+expect "login as $CU2" "PASS $CU2"
+get "$J" 'action=query&meta=authmanagerinfo&amirequestsfor=change' >"$T/ami.json"
+[ "$(json "$T/ami.json" '[(r["id"], list(r["fields"])) for r in j["query"]["authmanagerinfo"]["requests"]]')" = "[('MediaWiki\\\\Auth\\\\PasswordAuthenticationRequest', ['password', 'retype'])]" ] &&
+	ok "authmanagerinfo change: PasswordAuthenticationRequest (password, retype)" || bad "change form: $(cat "$T/ami.json")"
+CSRF=$(csrf "$J")
+change() { post "$J" -d action=changeauthenticationdata --data-urlencode "changeauthtoken=$CSRF" \
+	--data-urlencode 'changeauthrequest=MediaWiki\Auth\PasswordAuthenticationRequest' "$@" >"$T/c.json"; show "$T/c.json"; }
+change --data-urlencode "password=$NEWP" --data-urlencode "retype=${NEWP}x"
+[ "$(api_error "$T/c.json")" = badretype ] && ok "a change whose retype differs -> badretype" || bad "change with a bad retype: $(cat "$T/c.json")"
+change --data-urlencode "password=$NEWP" --data-urlencode "retype=$NEWP"
+[ "$(json "$T/c.json" 'j.get("changeauthenticationdata", {}).get("status")')" = success ] &&
+	ok "changeauthenticationdata -> success" || bad "change: $(cat "$T/c.json")"
+get "$J" 'action=query&meta=userinfo&assert=user' >"$T/a.json"
+[ "$(json "$T/a.json" 'j["query"]["userinfo"]["name"]')" = "$CU2" ] && ok "the session stays logged in" || bad "after the change: $(cat "$T/a.json")"
+prepare "$T/change2.jar"
+cl "$T/change2.jar" --data-urlencode "loginreturnurl=$RETURN_URL" --data-urlencode "username=$CU2" --data-urlencode "password=$CP2"
+expect "the old password" "FAIL wrongpassword"
+cl "$T/change2.jar" --data-urlencode "loginreturnurl=$RETURN_URL" --data-urlencode "username=$CU2" --data-urlencode "password=$NEWP"
+expect "the new password" "PASS $CU2"
+
+# (l) 1.43: a temporary account is not "logged in" for these modules
+if [ "${MWAUTH_TEST_MW_VERSION:-1.39}" = 1.43 ]; then
+	J=$T/temp.jar
+	post "$J" -d action=edit -d title=Mwauth_smoke_temp --data-urlencode "text=temp $RANDOM" --data-urlencode 'token=+\' >"$T/edit.json"
+	CSRF=$(csrf "$J")
+	link "$J" -d mwauthtestLink=1 --data-urlencode "linkreturnurl=$RETURN_URL"
+	[ "$(json "$T/edit.json" 'j["edit"].get("tempusercreated")')" = True ] && [ "$(api_error "$T/link.json")" = notloggedin ] &&
+		ok "1.43: linkaccount as a temporary account -> notloggedin" || bad "temporary account linkaccount: $(cat "$T/edit.json" "$T/link.json")"
+fi
 
 # bot passwords are untouched by all this
 r=$(login "$T/bot2.jar" "$MWAUTH_TEST_BOT_USER" "$MWAUTH_TEST_BOT_PASSWORD")

@@ -166,7 +166,14 @@ CAPTCHA_ANSWER=42
 REDIRECT_USER=MwRedirectUser
 REDIRECT_CODE=$(rand32 24)
 RESTART_CODE=$(rand32 24)
+IDP_KEY=$(rand32 24)     # code "$IDP_KEY:NAME" = the identity NAME
+IDP_NEW_IDENTITY=newcomer
 IDP_URL=http://127.0.0.1:9/mwauth-test-idp
+# users to link identities to (index 1..3) and users whose password tests change (1..3)
+LINK_USERS=(- MwLink1 MwLink2 MwLink3)
+LINK_PASSWORDS=(- "Link-$(rand32 20)" "Link-$(rand32 20)" "Link-$(rand32 20)")
+CHANGE_USERS=(- MwChange1 MwChange2 MwChange3)
+CHANGE_PASSWORDS=(- "Change-$(rand32 20)" "Change-$(rand32 20)" "Change-$(rand32 20)")
 
 export MW_CONFIG_FILE=$CONF
 export MW_INSTALL_PATH=$MW
@@ -202,6 +209,7 @@ cat >>"$CONF" <<EOF
 \$mwauthTestCaptchaUsers = [ $(php_str "${CAPTCHA_USERS[1]}"), $(php_str "${CAPTCHA_USERS[2]}"), $(php_str "${CAPTCHA_USERS[3]}") ];
 \$mwauthTestRedirectCode = $(php_str "$REDIRECT_CODE");
 \$mwauthTestUnlinkedCode = $(php_str "$RESTART_CODE");
+\$mwauthTestIdpKey = $(php_str "$IDP_KEY");
 \$mwauthTestIdpUrl = $(php_str "$IDP_URL");
 require $(php_str "$TESTBED/LocalSettings.test.php");
 EOF
@@ -247,6 +255,10 @@ user_json() { # NAME PASSWORD [MORE-JSON-MEMBERS]
 		user_json "${TOTP_USERS[i]}" "${TOTP_PASSWORDS[i]}" '"totp": "'"${TOTP_SECRETS[i]}"'"'
 		printf ',\n'
 		user_json "${CAPTCHA_USERS[i]}" "${CAPTCHA_PASSWORDS[i]}"
+		printf ',\n'
+		user_json "${LINK_USERS[i]}" "${LINK_PASSWORDS[i]}"
+		printf ',\n'
+		user_json "${CHANGE_USERS[i]}" "${CHANGE_PASSWORDS[i]}"
 	done
 	printf ',\n'
 	user_json "$REDIRECT_USER" "Redirect-$(rand32 20)"
@@ -301,7 +313,9 @@ for i in 1 2 3; do
 	n=$i; [ "$i" = 1 ] && n= # MWAUTH_TEST_TOTP_USER, MWAUTH_TEST_TOTP2_USER, MWAUTH_TEST_TOTP3_USER, ...
 	export "MWAUTH_TEST_TOTP${n}_USER=${TOTP_USERS[i]}" "MWAUTH_TEST_TOTP${n}_PASSWORD=${TOTP_PASSWORDS[i]}" \
 		"MWAUTH_TEST_TOTP${n}_SECRET=${TOTP_SECRETS[i]}" \
-		"MWAUTH_TEST_CAPTCHA${n}_USER=${CAPTCHA_USERS[i]}" "MWAUTH_TEST_CAPTCHA${n}_PASSWORD=${CAPTCHA_PASSWORDS[i]}"
+		"MWAUTH_TEST_CAPTCHA${n}_USER=${CAPTCHA_USERS[i]}" "MWAUTH_TEST_CAPTCHA${n}_PASSWORD=${CAPTCHA_PASSWORDS[i]}" \
+		"MWAUTH_TEST_LINK${n}_USER=${LINK_USERS[i]}" "MWAUTH_TEST_LINK${n}_PASSWORD=${LINK_PASSWORDS[i]}" \
+		"MWAUTH_TEST_CHANGE${n}_USER=${CHANGE_USERS[i]}" "MWAUTH_TEST_CHANGE${n}_PASSWORD=${CHANGE_PASSWORDS[i]}"
 done
 export MWAUTH_TEST_CAPTCHA_QUESTION="$CAPTCHA_QUESTION"
 export MWAUTH_TEST_CAPTCHA_ANSWER="$CAPTCHA_ANSWER"
@@ -309,6 +323,11 @@ export MWAUTH_TEST_REDIRECT_USER="$REDIRECT_USER"
 export MWAUTH_TEST_REDIRECT_CODE="$REDIRECT_CODE"
 export MWAUTH_TEST_RESTART_CODE="$RESTART_CODE"
 export MWAUTH_TEST_IDP_URL="$IDP_URL"
+export MWAUTH_TEST_IDP_KEY="$IDP_KEY"
+export MWAUTH_TEST_IDP_NEW_IDENTITY="$IDP_NEW_IDENTITY"
+export MWAUTH_TEST_IDP_NEW_CODE="$IDP_KEY:$IDP_NEW_IDENTITY"
+export MWAUTH_TEST_IDP_NEW_USER="MwIdp-$IDP_NEW_IDENTITY" # the name the RESTART suggests (preservedusername)
+export MWAUTH_TEST_IDP_STATE_FILE="$WIKI_DIR/mwauth-test-idp.json"
 
 log "MediaWiki $MW_VERSION up at $MWAUTH_TEST_API_URL (quiet: $MWAUTH_TEST_QUIET_API_URL) in $(elapsed) s" \
 	"(installed at $T_INSTALL s, users at $T_USERS s)"
