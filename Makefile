@@ -25,7 +25,7 @@ C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/resume tests
 ASAN_TESTS := tests/c/asan/abi_args tests/c/asan/wiki_login tests/c/asan/resume tests/c/asan/async
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all release examples demo test deps test-in-wiki c-tests lint fuzz header install bench clean
+.PHONY: all release examples demo test deps test-in-wiki c-tests lint fuzz header install bench clean test-node
 
 # Seconds each fuzz target runs in make test (fuzz/run.sh; 0: only replay the seeds and finds).
 FUZZ_SECONDS ?= 2
@@ -86,6 +86,7 @@ test-in-wiki:
 	tests/readme/run.sh
 	MWAUTH_LIBRARY=$(abspath $(DEBUG))/libmwauth.so tests/binding/run.sh
 	tests/python/run.sh
+	tests/node/run.sh $(DEBUG)/libmwauth.so
 
 # What the tests need besides Rust and a C compiler: installed as root, named otherwise.
 deps:
@@ -135,6 +136,11 @@ install: release
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' mwauth.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/mwauth.pc
 
+# The Node package's tests alone, on the release library.
+test-node: release
+	tests/wiki/with-wiki.sh tests/node/run.sh $(RELEASE)/libmwauth.so
+
 clean:
 	$(CARGO) clean
 	rm -rf tests/c/bin tests/c/asan bindings/c/examples/bin fuzz/target fuzz/artifacts
+	rm -rf bindings/node/node_modules
