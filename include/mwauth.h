@@ -292,6 +292,81 @@ mw_result mw_clientlogin(mw_session *session, const char *request_json, char **o
 mw_result mw_clientlogin_step(mw_session *session, const char *fields_json, char **out_json);
 
 /**
+ * What the form of an AuthManager operation must ask: one GET meta=authmanagerinfo|tokens
+ * with amirequestsfor=PURPOSE and the purpose's token, kept for the next mw_auth_begin() of the
+ * same purpose. `options_json` is NULL, "null" or {"purpose": "login"|"create"|"link"|"change"|
+ * "remove"|"unlink" (default "login"), "messageformat": "html"|"wikitext"|"raw"|"none"}.
+ *
+ * On MW_OK, out is MediaWiki's authmanagerinfo object ("requests", merged "fields",
+ * "haspreservedstate", "hasprimarypreservedstate", "preservedusername", ...) plus
+ * "canpreservestate": whether "preservestate": true would add state the wiki kept from a
+ * FAIL or RESTART (after a RESTART it is true for "create"). For "change", "remove" and
+ * "unlink", each of "requests" names an AuthenticationRequest "id" that mw_auth_begin()'s
+ * "request" takes. "login" first logs a logged-in session out (locally), as
+ * mw_clientlogin_fields() does; "link", "change", "remove" and "unlink" need a session that is
+ * logged in (MW_ERR_STATE "not_logged_in", before any request). Exclusive.
+ *
+ * # Safety
+ * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+ * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+ */
+mw_result mw_auth_fields(mw_session *session, const char *options_json, char **out_json);
+
+/**
+ * The first step of an AuthManager operation: {"purpose": P (default "login"), "fields":
+ * {...}, "returnurl": URL, "preservestate": true, "request": ID}, posted to P's module:
+ *
+ *   purpose  module                     token           continues with
+ *   login    clientlogin                login           logincontinue
+ *   create   createaccount              createaccount   createcontinue
+ *   link     linkaccount                csrf            linkcontinue
+ *   change   changeauthenticationdata   csrf            -
+ *   remove   removeauthenticationdata   csrf            -
+ *   unlink   unlinkaccount              csrf            -
+ *
+ * Parameters are spelled as MediaWiki's modules take them: createtoken, createreturnurl,
+ * createpreservestate, linktoken, linkreturnurl, changeauthtoken, changeauthrequest, and plain
+ * token and request for remove and unlink. "fields" are as for mw_clientlogin() (strings, or
+ * booleans for checkboxes; the hidden fields of the last form fetched for the same purpose are
+ * sent back, a captcha id once). "returnurl" (default: the api_url) is for login, create and
+ * link; "preservestate" for login and create; "request", the AuthenticationRequest id from
+ * mw_auth_fields(), is required for change, remove and unlink and refused elsewhere: each
+ * misfit is MW_ERR_ARGUMENT "invalid_value" before any request. Beginning an operation ends the
+ * flow in progress, if any (one flow at a time).
+ *
+ * Out: MediaWiki's module object. PASS, UI and REDIRECT return MW_OK (UI and REDIRECT are
+ * continued with mw_auth_continue()); FAIL and RESTART return MW_ERR_LOGIN with "error":
+ * {"code": messagecode, "info": message} added, and after a FAIL the form as the wiki now wants
+ * it ("fields", "requests"). Every FAIL or RESTART replaces what the wiki preserved: a wrong
+ * password after a RESTART loses it. change, remove and unlink answer {"status": "success"}
+ * (MW_OK); their refusals (badrequest, ...) are MW_ERR_API. A login PASS logs the session in
+ * as mw_clientlogin() does; a create PASS does not (MediaWiki's API does not) and carries the
+ * new account's "username". link, change, remove and unlink need a logged-in session
+ * (MW_ERR_STATE "not_logged_in" before any request). A bot-password session counts as logged
+ * in: whether it may change the account's password is the wiki's decision (MediaWiki allows it
+ * by default, as such a session cannot re-authenticate), so keep bot passwords from programs
+ * that must not. Exclusive.
+ *
+ * # Safety
+ * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+ * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+ */
+mw_result mw_auth_begin(mw_session *session, const char *request_json, char **out_json);
+
+/**
+ * Continues the AuthManager flow in progress (login, create or link) after UI or REDIRECT,
+ * with the next fields: {"OATHToken": "123456"}, or the query parameters the third party
+ * appended to the return URL. Same outputs as mw_auth_begin(). With no flow in progress (never
+ * begun, or ended by PASS, FAIL or RESTART): MW_ERR_STATE "no_flow", before any request.
+ * Exclusive.
+ *
+ * # Safety
+ * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+ * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+ */
+mw_result mw_auth_continue(mw_session *session, const char *fields_json, char **out_json);
+
+/**
  * Any Action API call as the session's user:
  * {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
  *
@@ -307,7 +382,9 @@ mw_result mw_clientlogin_step(mw_session *session, const char *fields_json, char
  * (tempusercreated) never makes it the session's user.
  *
  * With "token", the token is fetched when first needed, cached, sent in the POST body, and
- * refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
+ * refreshed on badtoken (up to three times: MediaWiki creates a session's token secret on first
+ * use and saves it when the request ends, so concurrent first requests of a new wiki session
+ * can each save one of their own and refuse a token fetched meanwhile); a token, or a parameter named like a secret (ending in "token",
  * or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
  * MW_ERR_ARGUMENT. Parameters over 6000 bytes URL-encoded go as POST when "method" is left out
  * (servers refuse long URLs), and are MW_ERR_ARGUMENT with "method": "GET", before any request.
@@ -319,7 +396,9 @@ mw_result mw_clientlogin_step(mw_session *session, const char *fields_json, char
  * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
  * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
  */
-mw_result mw_request(mw_session *session, const char *request_json, char **out_json);
+mw_result mw_request(mw_session *session,
+                     const char *request_json,
+                     char **out_json);
 
 /**
  * Logs out: POST action=logout with a csrf token, then forgets the session's cookies, tokens
@@ -447,6 +526,39 @@ mw_result mw_clientlogin_step_async(mw_session *session,
  * As for mw_request_async().
  */
 mw_result mw_logout_async(mw_session *session, mw_done_fn done, void *userdata);
+
+/**
+ * mw_auth_fields() without waiting; `options_json` may be NULL. See mw_request_async().
+ *
+ * # Safety
+ * As for mw_request_async().
+ */
+mw_result mw_auth_fields_async(mw_session *session,
+                               const char *options_json,
+                               mw_done_fn done,
+                               void *userdata);
+
+/**
+ * mw_auth_begin() without waiting; see mw_request_async().
+ *
+ * # Safety
+ * As for mw_request_async().
+ */
+mw_result mw_auth_begin_async(mw_session *session,
+                              const char *request_json,
+                              mw_done_fn done,
+                              void *userdata);
+
+/**
+ * mw_auth_continue() without waiting; see mw_request_async().
+ *
+ * # Safety
+ * As for mw_request_async().
+ */
+mw_result mw_auth_continue_async(mw_session *session,
+                                 const char *fields_json,
+                                 mw_done_fn done,
+                                 void *userdata);
 
 #ifdef __cplusplus
 }  // extern "C"

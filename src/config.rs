@@ -1,8 +1,8 @@
 //! The session configuration: `mw_session_new`'s JSON object, checked once up front.
 
+use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::json::{Fields, expect_object};
-use crate::login::Credentials;
 use crate::oauth::{OAuth, OAuth1Keys};
 use serde_json::Value;
 use std::fmt;

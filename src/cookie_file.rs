@@ -152,7 +152,7 @@ fn remove_stale_temporaries(path: &Path) {
 }
 
 /// The file's text for a jar.
-fn render(jar: &CookieJar) -> Zeroizing<String> {
+pub(crate) fn render(jar: &CookieJar) -> Zeroizing<String> {
     let mut text = Zeroizing::new(String::from(HEADER));
     for c in jar.cookies() {
         let (domain, subdomains) = if c.host_only {
@@ -178,7 +178,11 @@ fn render(jar: &CookieJar) -> Zeroizing<String> {
 /// Rewrites the file atomically with mode 0600: a temporary file in the same folder, fsync,
 /// rename. A reader sees the old file or the new one, never half of one.
 pub fn save(path: &Path, jar: &CookieJar) -> io::Result<()> {
-    let text = render(jar);
+    write(path, &render(jar))
+}
+
+/// Writes `text` (what `render` made) to `path` as `save` does.
+pub fn write(path: &Path, text: &str) -> io::Result<()> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -7,13 +7,16 @@
 
 #![allow(non_camel_case_types)]
 
-use crate::clientlogin::{ClientLoginRequest, FormValues, MessageFormat};
 use crate::config::Config;
+use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
-use crate::login::Credentials;
+use crate::flows::auth::{
+    AuthRequest, ClientLoginRequest, FieldsOptions, FormValues, MessageFormat,
+};
+use crate::log::{LogLevel, Logger};
 use crate::params::ApiRequest;
 use crate::pool::{self, Calls, Start};
-use crate::session::{LogLevel, Session};
+use crate::session::Session;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
@@ -509,6 +512,127 @@ pub unsafe extern "C" fn mw_clientlogin_step(
     }
 }
 
+/// What the form of an AuthManager operation must ask: one GET meta=authmanagerinfo|tokens
+/// with amirequestsfor=PURPOSE and the purpose's token, kept for the next mw_auth_begin() of the
+/// same purpose. `options_json` is NULL, "null" or {"purpose": "login"|"create"|"link"|"change"|
+/// "remove"|"unlink" (default "login"), "messageformat": "html"|"wikitext"|"raw"|"none"}.
+///
+/// On MW_OK, out is MediaWiki's authmanagerinfo object ("requests", merged "fields",
+/// "haspreservedstate", "hasprimarypreservedstate", "preservedusername", ...) plus
+/// "canpreservestate": whether "preservestate": true would add state the wiki kept from a
+/// FAIL or RESTART (after a RESTART it is true for "create"). For "change", "remove" and
+/// "unlink", each of "requests" names an AuthenticationRequest "id" that mw_auth_begin()'s
+/// "request" takes. "login" first logs a logged-in session out (locally), as
+/// mw_clientlogin_fields() does; "link", "change", "remove" and "unlink" need a session that is
+/// logged in (MW_ERR_STATE "not_logged_in", before any request). Exclusive.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_auth_fields(
+    session: *mut mw_session,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        run(out_json, || {
+            let session = session_arg(session)?;
+            let options = if options_json.is_null() {
+                None
+            } else {
+                Some(json_arg(options_json, "options_json")?)
+            };
+            session.auth_fields(FieldsOptions::from_json(options.as_ref())?)
+        })
+    }
+}
+
+/// The first step of an AuthManager operation: {"purpose": P (default "login"), "fields":
+/// {...}, "returnurl": URL, "preservestate": true, "request": ID}, posted to P's module:
+///
+///   purpose  module                     token           continues with
+///   login    clientlogin                login           logincontinue
+///   create   createaccount              createaccount   createcontinue
+///   link     linkaccount                csrf            linkcontinue
+///   change   changeauthenticationdata   csrf            -
+///   remove   removeauthenticationdata   csrf            -
+///   unlink   unlinkaccount              csrf            -
+///
+/// Parameters are spelled as MediaWiki's modules take them: createtoken, createreturnurl,
+/// createpreservestate, linktoken, linkreturnurl, changeauthtoken, changeauthrequest, and plain
+/// token and request for remove and unlink. "fields" are as for mw_clientlogin() (strings, or
+/// booleans for checkboxes; the hidden fields of the last form fetched for the same purpose are
+/// sent back, a captcha id once). "returnurl" (default: the api_url) is for login, create and
+/// link; "preservestate" for login and create; "request", the AuthenticationRequest id from
+/// mw_auth_fields(), is required for change, remove and unlink and refused elsewhere: each
+/// misfit is MW_ERR_ARGUMENT "invalid_value" before any request. Beginning an operation ends the
+/// flow in progress, if any (one flow at a time).
+///
+/// Out: MediaWiki's module object. PASS, UI and REDIRECT return MW_OK (UI and REDIRECT are
+/// continued with mw_auth_continue()); FAIL and RESTART return MW_ERR_LOGIN with "error":
+/// {"code": messagecode, "info": message} added, and after a FAIL the form as the wiki now wants
+/// it ("fields", "requests"). Every FAIL or RESTART replaces what the wiki preserved: a wrong
+/// password after a RESTART loses it. change, remove and unlink answer {"status": "success"}
+/// (MW_OK); their refusals (badrequest, ...) are MW_ERR_API. A login PASS logs the session in
+/// as mw_clientlogin() does; a create PASS does not (MediaWiki's API does not) and carries the
+/// new account's "username". link, change, remove and unlink need a logged-in session
+/// (MW_ERR_STATE "not_logged_in" before any request). A bot-password session counts as logged
+/// in: whether it may change the account's password is the wiki's decision (MediaWiki allows it
+/// by default, as such a session cannot re-authenticate), so keep bot passwords from programs
+/// that must not. Exclusive.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_auth_begin(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        session_call(
+            session,
+            request_json,
+            "request_json",
+            out_json,
+            AuthRequest::from_json,
+            |s, r| s.auth_begin(&r),
+        )
+    }
+}
+
+/// Continues the AuthManager flow in progress (login, create or link) after UI or REDIRECT,
+/// with the next fields: {"OATHToken": "123456"}, or the query parameters the third party
+/// appended to the return URL. Same outputs as mw_auth_begin(). With no flow in progress (never
+/// begun, or ended by PASS, FAIL or RESTART): MW_ERR_STATE "no_flow", before any request.
+/// Exclusive.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_auth_continue(
+    session: *mut mw_session,
+    fields_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        session_call(
+            session,
+            fields_json,
+            "fields_json",
+            out_json,
+            FormValues::from_json,
+            |s, f| s.auth_continue(&f),
+        )
+    }
+}
+
 /// Any Action API call as the session's user:
 /// {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
 ///
@@ -524,7 +648,9 @@ pub unsafe extern "C" fn mw_clientlogin_step(
 /// (tempusercreated) never makes it the session's user.
 ///
 /// With "token", the token is fetched when first needed, cached, sent in the POST body, and
-/// refreshed once on badtoken; a token, or a parameter named like a secret (ending in "token",
+/// refreshed on badtoken (up to three times: MediaWiki creates a session's token secret on first
+/// use and saves it when the request ends, so concurrent first requests of a new wiki session
+/// can each save one of their own and refuse a token fetched meanwhile); a token, or a parameter named like a secret (ending in "token",
 /// or holding "password"), is only ever sent in a POST body, so "method": "GET" with one is
 /// MW_ERR_ARGUMENT. Parameters over 6000 bytes URL-encoded go as POST when "method" is left out
 /// (servers refuse long URLs), and are MW_ERR_ARGUMENT with "method": "GET", before any request.
@@ -636,8 +762,7 @@ pub unsafe extern "C" fn mw_session_set_logger(
             let session = session_arg(session)?;
             let logger = log.map(|log| {
                 let c_logger = CLogger { log, userdata };
-                Arc::new(move |level: LogLevel, line: &str| c_logger.emit(level, line))
-                    as crate::session::Logger
+                Arc::new(move |level: LogLevel, line: &str| c_logger.emit(level, line)) as Logger
             });
             session.set_logger(logger)?;
             Ok(Value::Null)
@@ -910,6 +1035,79 @@ pub unsafe extern "C" fn mw_logout_async(
             userdata,
             |_| Ok(()),
             |s, ()| s.logout(),
+        )
+    }
+}
+
+/// mw_auth_fields() without waiting; `options_json` may be NULL. See mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_auth_fields_async(
+    session: *mut mw_session,
+    options_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    let options = (!options_json.is_null()).then_some((options_json, "options_json"));
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            options,
+            done,
+            userdata,
+            FieldsOptions::from_json,
+            |s, options| s.auth_fields(options),
+        )
+    }
+}
+
+/// mw_auth_begin() without waiting; see mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_auth_begin_async(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            Some((request_json, "request_json")),
+            done,
+            userdata,
+            |request| AuthRequest::from_json(request.unwrap_or(&Value::Null)),
+            |s, r| s.auth_begin(&r),
+        )
+    }
+}
+
+/// mw_auth_continue() without waiting; see mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_auth_continue_async(
+    session: *mut mw_session,
+    fields_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            Some((fields_json, "fields_json")),
+            done,
+            userdata,
+            |fields| FormValues::from_json(fields.unwrap_or(&Value::Null)),
+            |s, f| s.auth_continue(&f),
         )
     }
 }

@@ -1,41 +1,52 @@
 //! mwauth: log in to a MediaWiki wiki and call its Action API as that user.
 //!
 //! The crate is built for its C ABI (`include/mwauth.h`, implemented in `ffi`); the safe Rust API
-//! below it is what the C functions call and what the Rust tests drive:
+//! below it is what the C functions call and what the Rust tests drive. Modules depend downward
+//! only, in these layers:
 //!
-//! - `config`: the session configuration, checked up front;
-//! - `session`: cookies, tokens, identity, API calls with retries and re-login;
-//! - `login`: bot-password login with `action=login`;
-//! - `clientlogin`: the AuthManager flow of `action=clientlogin`, step by step;
-//! - `params`: request building and encoding; `response`: reading the wiki's answers;
-//! - `cookies`: the per-session cookie jar; `http`: the shared HTTP agents;
-//! - `pool`: the threads that run the C ABI's asynchronous calls.
+//! 1. `ffi`, the C boundary, and `pool`, the threads of its asynchronous calls;
+//! 2. `session`: when to log in (and again), what requests assert, the AuthManager operations;
+//!    `state` holds what the session knows of itself and is its only writer;
+//! 3. `flows`: bot-password login (`flows::botlogin`) and AuthManager (`flows::auth`), code over
+//!    the client that returns what happened;
+//! 4. `client`: the Action API's wire conventions, cookies in and out, tokens, retries; `gate`
+//!    and `log`: the session's gate and its log callback;
+//! 5. the formats: `params`, `response`, `cookies`, `cookie_file`, `oauth`, `credentials`,
+//!    `config`, `json`, `error`, and `http`, the shared HTTP agents.
 
-pub mod clientlogin;
+mod client;
 pub mod config;
 pub mod cookie_file;
 pub mod cookies;
+pub mod credentials;
 pub mod error;
 pub mod ffi;
+pub mod flows;
 #[doc(hidden)]
 pub mod fuzzing;
+mod gate;
 mod http;
 mod json;
-pub mod login;
+pub mod log;
 pub mod oauth;
 pub mod params;
 mod pool;
 mod response;
 pub mod session;
+mod state;
 #[cfg(test)]
 mod test_support;
 
-pub use clientlogin::{ClientLoginRequest, FormValues, MessageFormat};
 pub use config::Config;
+pub use credentials::Credentials;
 pub use error::{Error, ErrorKind, Result};
-pub use login::Credentials;
+pub use flows::auth::{
+    AuthRequest, ClientLoginRequest, FieldsOptions, FormValues, MessageFormat, Purpose,
+};
+pub use log::{LogLevel, Logger};
 pub use params::ApiRequest;
-pub use session::{LogLevel, Logger, Session};
+pub use session::Session;
+pub use state::AuthKind;
 
 /// The crate's version, as `mw_version()` reports it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

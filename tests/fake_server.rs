@@ -1104,7 +1104,7 @@ fn badtoken_refetches_once_and_retries_once() {
 }
 
 #[test]
-fn badtoken_forever_gives_up_after_one_refetch() {
+fn badtoken_forever_gives_up_after_three_refetches() {
     let wiki = FakeWiki::start(|_, seen| {
         if seen.is_token_fetch() {
             Reply::ok(json!({"batchcomplete": true, "query": {"tokens": {"csrftoken": "abc+\\"}}}))
@@ -1122,7 +1122,10 @@ fn badtoken_forever_gives_up_after_one_refetch() {
     assert_eq!(error.info(), "Invalid CSRF token.");
     assert!(!error.to_json().to_string().contains("abc"));
     let methods: Vec<_> = wiki.seen().iter().map(|r| r.method.clone()).collect();
-    assert_eq!(methods, ["GET", "POST", "GET", "POST"]);
+    assert_eq!(
+        methods,
+        ["GET", "POST", "GET", "POST", "GET", "POST", "GET", "POST"]
+    );
 }
 
 #[test]

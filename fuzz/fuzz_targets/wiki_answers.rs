@@ -12,7 +12,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mwauth::session::Logger;
+use mwauth::Logger;
 use mwauth::{ApiRequest, ClientLoginRequest, Config, Credentials, FormValues, MessageFormat};
 use mwauth::{Result, Session};
 use mwauth_fuzz::{Answer, FakeWiki, Secrets, answers, url_parameters};
