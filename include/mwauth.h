@@ -18,11 +18,12 @@
  * (short, machine-readable) and "info" (a sentence for people); transport and HTTP errors add
  * "http_status" and "retry_after" where known. The library's own codes:
  *   MW_ERR_ARGUMENT   null_argument, invalid_utf8, invalid_json, missing_field, wrong_type,
- *                     unknown_key, invalid_value, insecure_http, unsupported
- *   MW_ERR_STATE      no_flow, not_logged_in, oauth_session
+ *                     unknown_key, invalid_value, insecure_http
+ *   MW_ERR_STATE      no_flow, not_logged_in, oauth_session, closed
  *   MW_ERR_TRANSPORT  dns, connect, timeout, tls, io
  *   MW_ERR_HTTP       http_status, not_json, too_large
- *   MW_ERR_INTERNAL   panic, poisoned
+ *   MW_ERR_API        notoken, unknown_error
+ *   MW_ERR_INTERNAL   panic, poisoned, thread
  * Every other code comes from the wiki unchanged (badtoken, assertuserfailed, maxlag, ...).
  * Bad input never crashes and never changes the session. No error text and no log line ever
  * contains a password, a bot password, a token or a cookie value.

@@ -10,7 +10,7 @@
 use crate::config::Config;
 use crate::cookie_file;
 use crate::cookies::{CookieJar, Origin, StoredCookie, unix_now};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Code, Error, Result};
 use crate::gate::{Exclusive, poisoned};
 use crate::http::{self, AgentKey, HttpRequest};
 use crate::log::{Gated, Log, LogLevel, Logger};
@@ -60,8 +60,8 @@ struct CookieFileText {
 fn check_folder_exists(path: &std::path::Path) -> Result<()> {
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
     if folder.is_some_and(|f| !f.is_dir()) {
-        return Err(Error::argument(
-            "invalid_value",
+        return Err(Error::of(
+            Code::InvalidValue,
             format!(
                 "config.cookie_file {}: its folder does not exist",
                 path.display()
@@ -79,8 +79,8 @@ impl Client {
             None => None,
             Some(path) => {
                 let pem = std::fs::read(path).map_err(|e| {
-                    Error::argument(
-                        "invalid_value",
+                    Error::of(
+                        Code::InvalidValue,
                         format!("config.ca_file {} cannot be read: {e}", path.display()),
                     )
                 })?;
@@ -463,9 +463,8 @@ pub(crate) fn read_token(response: &Map<String, Value>, kind: &str) -> Result<Ze
         .and_then(Value::as_str)
         .map(|t| Zeroizing::new(t.to_string()))
         .ok_or_else(|| {
-            let mut error = Error::new(
-                ErrorKind::Api,
-                "notoken",
+            let mut error = Error::of(
+                Code::NoToken,
                 format!("the wiki returned no \"{kind}\" token"),
             );
             if let Some(warnings) = response.get("warnings") {

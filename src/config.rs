@@ -1,7 +1,7 @@
 //! The session configuration: `mw_session_new`'s JSON object, checked once up front.
 
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::json::{Fields, expect_object};
 use crate::oauth::{OAuth, OAuth1Keys};
 use serde_json::Value;
@@ -74,7 +74,7 @@ impl fmt::Debug for ProxyUrl {
 }
 
 fn checked_proxy(url: &str, what: &str) -> Result<ProxyUrl> {
-    let invalid = |why: &str| Error::argument("invalid_value", format!("{what} {why}"));
+    let invalid = |why: &str| Error::of(Code::InvalidValue, format!("{what} {why}"));
     if ureq::Proxy::new(url).is_err() {
         return Err(invalid(
             "must be a proxy URL (http, https, socks4, socks4a, socks5 or socks5h) or \"none\"",
@@ -168,8 +168,8 @@ impl Config {
         // A header value: a control or non-ASCII character would fail every request later, as a
         // connection the server dropped.
         if !user_agent.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
-            return Err(Error::argument(
-                "invalid_value",
+            return Err(Error::of(
+                Code::InvalidValue,
                 "config.user_agent must be printable ASCII, without control characters",
             ));
         }
@@ -185,8 +185,8 @@ impl Config {
                 Some("bot") => Assert::Bot,
                 Some("none") => Assert::None,
                 Some(_) => {
-                    return Err(Error::argument(
-                        "invalid_value",
+                    return Err(Error::of(
+                        Code::InvalidValue,
                         "config.assert must be \"user\", \"bot\" or \"none\"",
                     ));
                 }
@@ -221,8 +221,8 @@ impl Config {
         let oauth1 = fields.take_non_null("oauth1");
         config.oauth = match (oauth2, oauth1) {
             (Some(_), Some(_)) => {
-                return Err(Error::argument(
-                    "invalid_value",
+                return Err(Error::of(
+                    Code::InvalidValue,
                     "config.oauth2_token and config.oauth1 cannot both be set",
                 ));
             }
@@ -244,8 +244,8 @@ impl Config {
             (None, None) => None,
         };
         if config.oauth.is_some() && config.bot_password.is_some() {
-            return Err(Error::argument(
-                "invalid_value",
+            return Err(Error::of(
+                Code::InvalidValue,
                 "config.bot_password cannot be combined with OAuth: an OAuth session does not log in",
             ));
         }
@@ -261,8 +261,8 @@ impl Config {
         if self.api.https || stays_on_this_machine || self.allow_insecure_http {
             return Ok(());
         }
-        Err(Error::argument(
-            "insecure_http",
+        Err(Error::of(
+            Code::InsecureHttp,
             format!(
                 "refusing to send credentials over plain http to {}: use https, or set allow_insecure_http",
                 self.api.host
@@ -299,8 +299,8 @@ impl ApiUrl {
 
     pub fn parse(url: &str) -> Result<Self> {
         let bad = |why: &str| {
-            Error::argument(
-                "invalid_value",
+            Error::of(
+                Code::InvalidValue,
                 format!("config.api_url is not a usable URL: {why}"),
             )
         };

@@ -7,7 +7,7 @@
 //! writes it, is read as a session cookie too.
 
 use crate::cookies::{CookieJar, Origin, StoredCookie};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -24,23 +24,23 @@ pub fn load(path: &Path, now: i64) -> Result<Option<CookieJar>> {
         Ok(bytes) => Zeroizing::new(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Error::argument(
-                "invalid_value",
+            return Err(Error::of(
+                Code::InvalidValue,
                 format!("config.cookie_file {} cannot be read: {e}", path.display()),
             ));
         }
     };
     let text = std::str::from_utf8(&text).map_err(|_| {
-        Error::argument(
-            "invalid_value",
+        Error::of(
+            Code::InvalidValue,
             format!("config.cookie_file {} is not UTF-8 text", path.display()),
         )
     })?;
     let mut cookies = Vec::new();
     for (index, raw_line) in text.lines().enumerate() {
         let bad = |why: &str| {
-            Error::argument(
-                "invalid_value",
+            Error::of(
+                Code::InvalidValue,
                 format!(
                     "config.cookie_file {} line {}: {why}; the file was left as it is",
                     path.display(),

@@ -1,6 +1,6 @@
 //! A user name and its password, as `mw_login` and `config.bot_password` take them.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::json::{Fields, expect_object};
 use serde_json::Value;
 use std::fmt;
@@ -43,14 +43,14 @@ impl Credentials {
         let password = fields.required_str("password")?;
         fields.finish()?;
         if username.trim().is_empty() {
-            return Err(Error::argument(
-                "invalid_value",
+            return Err(Error::of(
+                Code::InvalidValue,
                 "credentials.username is empty",
             ));
         }
         if password.is_empty() {
-            return Err(Error::argument(
-                "invalid_value",
+            return Err(Error::of(
+                Code::InvalidValue,
                 "credentials.password is empty",
             ));
         }

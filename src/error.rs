@@ -27,6 +27,144 @@ pub enum ErrorKind {
     Internal = 99,
 }
 
+/// The codes of errors the library makes itself (every other code comes from the wiki). Each
+/// belongs to one `ErrorKind`; `include/mwauth.h` documents them all (a test checks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// Argument: a pointer argument is NULL.
+    NullArgument,
+    /// Argument: a string argument is not UTF-8.
+    InvalidUtf8,
+    /// Argument: a JSON argument does not parse.
+    InvalidJson,
+    /// Argument: a member has the wrong JSON type.
+    WrongType,
+    /// Argument: a required member is missing.
+    MissingField,
+    /// Argument: a member the function does not take.
+    UnknownKey,
+    /// Argument: a member's value is unusable.
+    InvalidValue,
+    /// Argument: credentials would travel over plain http.
+    InsecureHttp,
+    /// State: no AuthManager flow to continue.
+    NoFlow,
+    /// State: the call needs a logged-in session.
+    NotLoggedIn,
+    /// State: an OAuth session has nothing to log in or out of.
+    OAuthSession,
+    /// State: the session is being freed.
+    Closed,
+    /// Transport: the wiki's host name did not resolve.
+    Dns,
+    /// Transport: no connection.
+    Connect,
+    /// Transport: TLS failed.
+    Tls,
+    /// Transport: the request timed out.
+    Timeout,
+    /// Transport: a reset connection, a truncated or invalid answer.
+    Io,
+    /// Http: an error status without an API error body.
+    HttpStatus,
+    /// Http: a body that is not the API's JSON.
+    NotJson,
+    /// Http: a body or headers over the limits.
+    TooLarge,
+    /// Api: the wiki returned no token of the type asked.
+    NoToken,
+    /// Api: an error member the library cannot read.
+    UnknownError,
+    /// Internal: a bug: a Rust panic caught at the C boundary.
+    Panic,
+    /// Internal: a bug: a lock poisoned by an earlier panic.
+    Poisoned,
+    /// Internal: no thread could be started for an asynchronous call.
+    Thread,
+}
+
+impl Code {
+    pub const ALL: &[Code] = &[
+        Code::NullArgument,
+        Code::InvalidUtf8,
+        Code::InvalidJson,
+        Code::WrongType,
+        Code::MissingField,
+        Code::UnknownKey,
+        Code::InvalidValue,
+        Code::InsecureHttp,
+        Code::NoFlow,
+        Code::NotLoggedIn,
+        Code::OAuthSession,
+        Code::Closed,
+        Code::Dns,
+        Code::Connect,
+        Code::Tls,
+        Code::Timeout,
+        Code::Io,
+        Code::HttpStatus,
+        Code::NotJson,
+        Code::TooLarge,
+        Code::NoToken,
+        Code::UnknownError,
+        Code::Panic,
+        Code::Poisoned,
+        Code::Thread,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::NullArgument => "null_argument",
+            Code::InvalidUtf8 => "invalid_utf8",
+            Code::InvalidJson => "invalid_json",
+            Code::WrongType => "wrong_type",
+            Code::MissingField => "missing_field",
+            Code::UnknownKey => "unknown_key",
+            Code::InvalidValue => "invalid_value",
+            Code::InsecureHttp => "insecure_http",
+            Code::NoFlow => "no_flow",
+            Code::NotLoggedIn => "not_logged_in",
+            Code::OAuthSession => "oauth_session",
+            Code::Closed => "closed",
+            Code::Dns => "dns",
+            Code::Connect => "connect",
+            Code::Tls => "tls",
+            Code::Timeout => "timeout",
+            Code::Io => "io",
+            Code::HttpStatus => "http_status",
+            Code::NotJson => "not_json",
+            Code::TooLarge => "too_large",
+            Code::NoToken => "notoken",
+            Code::UnknownError => "unknown_error",
+            Code::Panic => "panic",
+            Code::Poisoned => "poisoned",
+            Code::Thread => "thread",
+        }
+    }
+
+    pub fn kind(self) -> ErrorKind {
+        match self {
+            Code::NullArgument
+            | Code::InvalidUtf8
+            | Code::InvalidJson
+            | Code::WrongType
+            | Code::MissingField
+            | Code::UnknownKey
+            | Code::InvalidValue
+            | Code::InsecureHttp => ErrorKind::Argument,
+            Code::NoFlow | Code::NotLoggedIn | Code::OAuthSession | Code::Closed => {
+                ErrorKind::State
+            }
+            Code::Dns | Code::Connect | Code::Tls | Code::Timeout | Code::Io => {
+                ErrorKind::Transport
+            }
+            Code::HttpStatus | Code::NotJson | Code::TooLarge => ErrorKind::Http,
+            Code::NoToken | Code::UnknownError => ErrorKind::Api,
+            Code::Panic | Code::Poisoned | Code::Thread => ErrorKind::Internal,
+        }
+    }
+}
+
 /// A failure with the JSON the C ABI hands back for it. Boxed, so that `Result`s stay small on
 /// the happy path.
 #[derive(Clone, PartialEq)]
@@ -44,7 +182,12 @@ struct Inner {
 }
 
 impl Error {
-    /// An error of the library's own, with a code from the ABI's table.
+    /// An error of the library's own.
+    pub fn of(code: Code, info: impl Into<String>) -> Self {
+        Self::new(code.kind(), code.as_str(), info)
+    }
+
+    /// An error with a code the wiki gave (an action=login result, a clientlogin messagecode).
     pub fn new(kind: ErrorKind, code: &str, info: impl Into<String>) -> Self {
         let mut object = Map::new();
         object.insert("code".into(), code.into());
@@ -72,18 +215,6 @@ impl Error {
             object,
             output: Map::new(),
         }))
-    }
-
-    pub fn argument(code: &str, info: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Argument, code, info)
-    }
-
-    pub fn state(code: &str, info: impl Into<String>) -> Self {
-        Self::new(ErrorKind::State, code, info)
-    }
-
-    pub fn internal(code: &str, info: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Internal, code, info)
     }
 
     /// Adds a member to the `"error"` object.

@@ -9,7 +9,7 @@
 
 use crate::config::Config;
 use crate::credentials::Credentials;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Code, Error, ErrorKind, Result};
 use crate::flows::auth::{
     AuthRequest, ClientLoginRequest, FieldsOptions, FormValues, MessageFormat,
 };
@@ -85,8 +85,8 @@ pub type mw_log_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, level: c_int, message: *const c_char)>;
 
 fn panic_error() -> Error {
-    Error::internal(
-        "panic",
+    Error::of(
+        Code::Panic,
         "mwauth hit a bug (a Rust panic was caught at the C boundary); please report it",
     )
 }
@@ -166,13 +166,13 @@ unsafe fn run<T: JsonOutput>(out: *mut *mut c_char, body: impl FnOnce() -> Resul
 /// `s` is NULL or points to a NUL-terminated string that stays valid for `'a`.
 unsafe fn str_arg<'a>(s: *const c_char, name: &str) -> Result<&'a str> {
     if s.is_null() {
-        return Err(Error::argument("null_argument", format!("{name} is NULL")));
+        return Err(Error::of(Code::NullArgument, format!("{name} is NULL")));
     }
     // SAFETY: not NULL, and NUL-terminated by the caller's contract.
     let bytes = unsafe { CStr::from_ptr(s) };
     bytes
         .to_str()
-        .map_err(|_| Error::argument("invalid_utf8", format!("{name} is not valid UTF-8")))
+        .map_err(|_| Error::of(Code::InvalidUtf8, format!("{name} is not valid UTF-8")))
 }
 
 /// Parses a C string argument as JSON.
@@ -183,7 +183,7 @@ unsafe fn json_arg(s: *const c_char, name: &str) -> Result<Value> {
     // SAFETY: forwarded from the caller.
     let text = unsafe { str_arg(s, name) }?;
     serde_json::from_str(text)
-        .map_err(|e| Error::argument("invalid_json", format!("{name} is not valid JSON: {e}")))
+        .map_err(|e| Error::of(Code::InvalidJson, format!("{name} is not valid JSON: {e}")))
 }
 
 /// Borrows the session behind a handle.
@@ -194,7 +194,7 @@ unsafe fn session_arg<'a>(s: *const mw_session) -> Result<&'a Session> {
     // SAFETY: a non-NULL handle points to a live mw_session by the caller's contract.
     unsafe { s.as_ref() }
         .map(|handle| &*handle.session)
-        .ok_or_else(|| Error::argument("null_argument", "session is NULL"))
+        .ok_or_else(|| Error::of(Code::NullArgument, "session is NULL"))
 }
 
 /// The shape of most functions: a session, one JSON argument checked by `parse`, then `call`.
@@ -822,8 +822,8 @@ where
     let queued = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
         // SAFETY: session is NULL or a live handle (the function's contract).
         let handle = unsafe { session.as_ref() }
-            .ok_or_else(|| Error::argument("null_argument", "session is NULL"))?;
-        let done = done.ok_or_else(|| Error::argument("null_argument", "done is NULL"))?;
+            .ok_or_else(|| Error::of(Code::NullArgument, "session is NULL"))?;
+        let done = done.ok_or_else(|| Error::of(Code::NullArgument, "done is NULL"))?;
         let argument = match argument {
             // SAFETY: the argument is NULL or NUL-terminated (the function's contract).
             Some((pointer, name)) => Some(unsafe { json_arg(pointer, name) }?),
@@ -840,8 +840,8 @@ where
                 let result = unsafe {
                     run(&mut out, || match start {
                         Start::Run => call(&session, argument).map(JsonOutput::into_json_text),
-                        Start::Closed => Err(Error::state(
-                            "closed",
+                        Start::Closed => Err(Error::of(
+                            Code::Closed,
                             "the session was freed before this call started",
                         )),
                     })

@@ -3,7 +3,7 @@
 //! What needs the gate takes its guard as a witness (`&Exclusive`, `&Shared`), so the type says
 //! which lock a function runs under.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::log::Gated;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -23,8 +23,8 @@ pub(crate) struct Exclusive<'a> {
 }
 
 pub(crate) fn poisoned<T>(_: T) -> Error {
-    Error::internal(
-        "poisoned",
+    Error::of(
+        Code::Poisoned,
         "a previous call on this session panicked while holding its lock",
     )
 }

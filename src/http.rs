@@ -6,7 +6,7 @@
 //! with 503/429 and API errors with non-2xx statuses, so every status comes back as a response.
 
 use crate::config::ProxyUrl;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Code, Error, Result};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -59,16 +59,16 @@ pub fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<Certificate<'sta
             Ok(PemItem::Certificate(c)) => certificates.push(c.to_owned()),
             Ok(_) => {}
             Err(e) => {
-                return Err(Error::argument(
-                    "invalid_value",
+                return Err(Error::of(
+                    Code::InvalidValue,
                     format!("{what} holds a broken PEM section: {e}"),
                 ));
             }
         }
     }
     if certificates.is_empty() {
-        return Err(Error::argument(
-            "invalid_value",
+        return Err(Error::of(
+            Code::InvalidValue,
             format!("{what} holds no PEM certificate"),
         ));
     }
@@ -183,8 +183,8 @@ pub fn exchange(agent: &Agent, request: &HttpRequest<'_>) -> Result<HttpResponse
 }
 
 fn invalid_request() -> Error {
-    Error::argument(
-        "invalid_value",
+    Error::of(
+        Code::InvalidValue,
         "the request could not be built (a parameter or header is not valid HTTP)",
     )
 }
@@ -192,22 +192,21 @@ fn invalid_request() -> Error {
 /// Maps ureq's errors to the ABI's transport codes. Messages name no URL: the caller knows it,
 /// and a URL with a query could hold what does not belong in an error.
 fn transport_error(error: ureq::Error) -> Error {
-    let transport = |code: &str, info: String| Error::new(ErrorKind::Transport, code, info);
+    let transport = |code: Code, info: String| Error::of(code, info);
     match error {
         ureq::Error::HostNotFound => {
-            transport("dns", "the wiki's host name did not resolve".into())
+            transport(Code::Dns, "the wiki's host name did not resolve".into())
         }
         ureq::Error::ConnectionFailed => {
-            transport("connect", "could not connect to the wiki".into())
+            transport(Code::Connect, "could not connect to the wiki".into())
         }
         ureq::Error::Timeout(what) => {
-            transport("timeout", format!("the request timed out ({what})"))
+            transport(Code::Timeout, format!("the request timed out ({what})"))
         }
-        ureq::Error::Tls(why) => transport("tls", format!("TLS failed: {why}")),
-        ureq::Error::Rustls(why) => transport("tls", format!("TLS failed: {why}")),
-        ureq::Error::BodyExceedsLimit(limit) => Error::new(
-            ErrorKind::Http,
-            "too_large",
+        ureq::Error::Tls(why) => transport(Code::Tls, format!("TLS failed: {why}")),
+        ureq::Error::Rustls(why) => transport(Code::Tls, format!("TLS failed: {why}")),
+        ureq::Error::BodyExceedsLimit(limit) => Error::of(
+            Code::TooLarge,
             format!("the response body is larger than max_response_bytes ({limit} bytes)"),
         ),
         // rustls reports a failed handshake (an unknown issuer, a bad name) as an io::Error.
@@ -215,28 +214,29 @@ fn transport_error(error: ureq::Error) -> Error {
             if e.get_ref()
                 .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
         {
-            transport("tls", format!("TLS failed: {e}"))
+            transport(Code::Tls, format!("TLS failed: {e}"))
         }
         ureq::Error::Io(e) => match e.kind() {
             io::ErrorKind::ConnectionRefused
             | io::ErrorKind::HostUnreachable
             | io::ErrorKind::NetworkUnreachable => {
-                transport("connect", format!("could not connect to the wiki: {e}"))
+                transport(Code::Connect, format!("could not connect to the wiki: {e}"))
             }
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                transport("timeout", format!("the request timed out: {e}"))
+                transport(Code::Timeout, format!("the request timed out: {e}"))
             }
-            _ => transport("io", format!("the connection failed: {e}")),
+            _ => transport(Code::Io, format!("the connection failed: {e}")),
         },
         // Too many headers and headers too large are one condition: an answer over the limits.
         ureq::Error::Protocol(ureq_proto::Error::HttpParseTooManyHeaders)
-        | ureq::Error::LargeResponseHeader(..) => Error::new(
-            ErrorKind::Http,
-            "too_large",
+        | ureq::Error::LargeResponseHeader(..) => Error::of(
+            Code::TooLarge,
             "the response headers are too many or too large",
         ),
-        ureq::Error::Protocol(e) => transport("io", format!("the answer was not valid HTTP: {e}")),
-        other => transport("io", format!("the exchange failed: {other}")),
+        ureq::Error::Protocol(e) => {
+            transport(Code::Io, format!("the answer was not valid HTTP: {e}"))
+        }
+        other => transport(Code::Io, format!("the exchange failed: {other}")),
     }
 }
 

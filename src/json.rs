@@ -1,13 +1,13 @@
 //! Strict reading of the JSON objects callers pass in: every problem is an `MW_ERR_ARGUMENT`
 //! whose message names the field (`config.timeout_ms`, `credentials.password`, ...).
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use serde_json::{Map, Value};
 
 pub fn expect_object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     value
         .as_object()
-        .ok_or_else(|| Error::argument("wrong_type", format!("{what} must be a JSON object")))
+        .ok_or_else(|| Error::of(Code::WrongType, format!("{what} must be a JSON object")))
 }
 
 pub fn type_name(value: &Value) -> &'static str {
@@ -47,8 +47,8 @@ impl<'a> Fields<'a> {
     }
 
     pub fn wrong_type(&self, key: &str, wanted: &str, got: &Value) -> Error {
-        Error::argument(
-            "wrong_type",
+        Error::of(
+            Code::WrongType,
             format!(
                 "{}.{key} must be {wanted}, not {}",
                 self.what,
@@ -58,13 +58,13 @@ impl<'a> Fields<'a> {
     }
 
     pub fn invalid(&self, key: &str, why: &str) -> Error {
-        Error::argument("invalid_value", format!("{}.{key} {why}", self.what))
+        Error::of(Code::InvalidValue, format!("{}.{key} {why}", self.what))
     }
 
     pub fn required_str(&mut self, key: &str) -> Result<&'a str> {
         match self.take(key) {
-            None | Some(Value::Null) => Err(Error::argument(
-                "missing_field",
+            None | Some(Value::Null) => Err(Error::of(
+                Code::MissingField,
                 format!("{}.{key} is required", self.what),
             )),
             Some(Value::String(s)) => Ok(s),
@@ -125,8 +125,8 @@ impl<'a> Fields<'a> {
     pub fn finish(self) -> Result<()> {
         match self.rest.first() {
             None => Ok(()),
-            Some((key, _)) => Err(Error::argument(
-                "unknown_key",
+            Some((key, _)) => Err(Error::of(
+                Code::UnknownKey,
                 format!("{}.{key} is not a known key", self.what),
             )),
         }

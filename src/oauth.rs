@@ -2,7 +2,7 @@
 //! HMAC-SHA1 (RFC 5849). HMAC-SHA1 and the random nonce come from `ring`, already in the tree for
 //! TLS; the secrets are wiped from memory when the session goes.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::json::{Fields, expect_object};
 use base64::Engine as _;
 use serde_json::Value;
@@ -48,8 +48,8 @@ impl OAuth1Keys {
         let mut take = |key: &str| -> Result<String> {
             let value = fields.required_str(key)?;
             if value.is_empty() {
-                return Err(Error::argument(
-                    "invalid_value",
+                return Err(Error::of(
+                    Code::InvalidValue,
                     format!("config.oauth1.{key} is empty"),
                 ));
             }
@@ -99,7 +99,7 @@ fn random_nonce() -> Result<String> {
     let mut bytes = [0u8; 16];
     ring::rand::SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| Error::internal("panic", "the system random generator failed"))?;
+        .map_err(|_| Error::of(Code::Panic, "the system random generator failed"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 

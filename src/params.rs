@@ -1,7 +1,7 @@
 //! Building Action API parameters: the caller's `mw_request` object checked and encoded, and the
 //! encoding of parameter lists for a URL or a form body.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::json::{Fields, expect_object, type_name};
 use serde_json::Value;
 
@@ -60,10 +60,7 @@ impl ApiRequest {
         let mut fields = Fields::new(expect_object(value, "request")?, "request");
         let params = match fields.take("params") {
             None | Some(Value::Null) => {
-                return Err(Error::argument(
-                    "missing_field",
-                    "request.params is required",
-                ));
+                return Err(Error::of(Code::MissingField, "request.params is required"));
             }
             Some(Value::Object(map)) => map,
             Some(other) => return Err(fields.wrong_type("params", "an object", other)),
@@ -93,8 +90,8 @@ impl ApiRequest {
         let mut encoded = Params::with_capacity(params.len());
         for (name, value) in params {
             if matches!(name.as_str(), "format" | "formatversion") {
-                return Err(Error::argument(
-                    "invalid_value",
+                return Err(Error::of(
+                    Code::InvalidValue,
                     format!(
                         "request.params.{name} is set by mwauth (format=json, formatversion=2)"
                     ),
@@ -105,8 +102,8 @@ impl ApiRequest {
             }
         }
         if token.is_some() && encoded.iter().any(|(k, _)| *k == token_param) {
-            return Err(Error::argument(
-                "invalid_value",
+            return Err(Error::of(
+                Code::InvalidValue,
                 format!(
                     "request.params.{token_param} is set, but request.token asks mwauth to send one"
                 ),
@@ -121,8 +118,8 @@ impl ApiRequest {
             None => Method::Get,
         };
         if method == Method::Get && query_bytes > MAX_GET_QUERY_BYTES {
-            return Err(Error::argument(
-                "invalid_value",
+            return Err(Error::of(
+                Code::InvalidValue,
                 format!(
                     "request.method is GET, but its parameters take {query_bytes} bytes in a URL (at most {MAX_GET_QUERY_BYTES}): use POST, or leave method out"
                 ),
@@ -130,14 +127,14 @@ impl ApiRequest {
         }
         if method == Method::Get {
             if token.is_some() {
-                return Err(Error::argument(
-                    "invalid_value",
+                return Err(Error::of(
+                    Code::InvalidValue,
                     "request.method is GET, but tokens are only ever sent in a POST body",
                 ));
             }
             if let Some((name, _)) = encoded.iter().find(|(k, _)| is_sensitive(k)) {
-                return Err(Error::argument(
-                    "invalid_value",
+                return Err(Error::of(
+                    Code::InvalidValue,
                     format!(
                         "request.params.{name} looks like a secret; secrets are only ever sent in a POST body (use \"method\": \"POST\")"
                     ),
@@ -156,8 +153,8 @@ impl ApiRequest {
 /// One parameter value in MediaWiki's form; `None` leaves the parameter out.
 fn encode_value(name: &str, value: &Value) -> Result<Option<String>> {
     let wrong = |got: &Value| {
-        Error::argument(
-            "wrong_type",
+        Error::of(
+            Code::WrongType,
             format!(
                 "request.params.{name} must be a string, number, boolean, null or an array of strings and numbers, not {}",
                 type_name(got)
@@ -176,8 +173,8 @@ fn encode_value(name: &str, value: &Value) -> Result<Option<String>> {
                     // MediaWiki splits on U+001F wherever it is: such an item cannot be sent
                     // as one value (found by fuzz/fuzz_targets/api_request.rs).
                     Value::String(s) if s.contains(UNIT_SEPARATOR) => {
-                        return Err(Error::argument(
-                            "invalid_value",
+                        return Err(Error::of(
+                            Code::InvalidValue,
                             format!(
                                 "request.params.{name}: a list item cannot hold U+001F, MediaWiki's separator"
                             ),

@@ -7,7 +7,7 @@
 //! on when it is freed. A call that had not started by then still finishes (its task is told
 //! `Start::Closed`), so every task runs exactly once.
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -145,7 +145,7 @@ pub(crate) fn submit(calls: &Arc<Calls>, task: Task) -> Result<()> {
     {
         let mut state = lock(&calls.state);
         if state.closed {
-            return Err(Error::state("closed", "the session is being freed"));
+            return Err(Error::of(Code::Closed, "the session is being freed"));
         }
         state.pending += 1;
     }
@@ -172,8 +172,8 @@ impl Pool {
                 Ok(_) => queue.threads += 1,
                 Err(error) if queue.threads == 0 => {
                     queue.jobs.pop_back();
-                    return Err(Error::internal(
-                        "thread",
+                    return Err(Error::of(
+                        Code::Thread,
                         format!("could not start a thread for asynchronous calls: {error}"),
                     ));
                 }

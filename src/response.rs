@@ -1,7 +1,7 @@
 //! Reading what the wiki answered: an API result, an API error, or an HTTP answer that is not an
 //! API response at all (an HTML error page, a proxy's 503, a truncated or foreign body).
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Code, Error, ErrorKind};
 use crate::http::HttpResponse;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -62,9 +62,8 @@ impl ApiBody {
 }
 
 fn not_json(status: u16, len: usize) -> Error {
-    Error::new(
-        ErrorKind::Http,
-        "not_json",
+    Error::of(
+        Code::NotJson,
         format!(
             "the wiki's answer (HTTP {status}, {len} bytes) is not a JSON object: is api_url the wiki's api.php?"
         ),
@@ -105,9 +104,8 @@ pub fn interpret(response: HttpResponse) -> Result<ApiBody, Failure> {
     } else if (200..300).contains(&status) {
         return Err(not_json(status, len).into());
     }
-    let mut error = Error::new(
-        ErrorKind::Http,
-        "http_status",
+    let mut error = Error::of(
+        Code::HttpStatus,
         format!("the wiki answered HTTP {status} without an API response"),
     )
     .with("http_status", status);
@@ -129,9 +127,8 @@ fn api_error(top_level: &HashMap<Cow<'_, str>, &RawValue>) -> Option<Error> {
         return Some(match serde_json::from_str(raw.get()) {
             Ok(Value::Object(error)) => Error::from_wiki(ErrorKind::Api, error),
             // Not MediaWiki's shape, but never a success: whatever answers "error" meant one.
-            _ => Error::new(
-                ErrorKind::Api,
-                "unknown_error",
+            _ => Error::of(
+                Code::UnknownError,
                 "the wiki answered with an \"error\" member that is not an error object",
             )
             .with("wiki_error", serde_json::from_str::<Value>(raw.get()).ok()),
@@ -143,9 +140,8 @@ fn api_error(top_level: &HashMap<Cow<'_, str>, &RawValue>) -> Option<Error> {
         // An array serde_json cannot read (a lone surrogate, nesting past its limit) is still
         // an error answer, never a success (found by fuzz/fuzz_targets/interpret.rs).
         Err(_) if raw_errors.trim_start().starts_with('[') => {
-            return Some(Error::new(
-                ErrorKind::Api,
-                "unknown_error",
+            return Some(Error::of(
+                Code::UnknownError,
                 "the wiki answered with an \"errors\" array that cannot be read",
             ));
         }

@@ -12,7 +12,7 @@ use crate::client::{Attempt, Client};
 use crate::config::{Assert, Config};
 use crate::cookies::StoredCookie;
 use crate::credentials::Credentials;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Code, Error, ErrorKind, Result};
 use crate::flows::auth::{
     self, Answer, AuthRequest, ClientLoginRequest, FieldsOptions, FormValues, MessageFormat,
     Outcome, Purpose,
@@ -104,8 +104,8 @@ impl Session {
     /// OAuth sessions are authorized request by request: there is nothing to log in or out of.
     fn refuse_if_oauth(&self, what: &str) -> Result<()> {
         if self.config().oauth.is_some() {
-            return Err(Error::state(
-                "oauth_session",
+            return Err(Error::of(
+                Code::OAuthSession,
                 format!("an OAuth session cannot {what}: every request is already authorized"),
             ));
         }
@@ -180,8 +180,8 @@ impl Session {
             });
         }
         let Some(credentials) = credentials else {
-            return Err(Error::state(
-                "not_logged_in",
+            return Err(Error::of(
+                Code::NotLoggedIn,
                 "no credentials to log in again with",
             ));
         };
@@ -410,8 +410,8 @@ impl Session {
     /// Refuses, before any request, a purpose the session's state cannot do.
     fn check_purpose(&self, purpose: Purpose) -> Result<()> {
         if purpose.needs_login() && self.state()?.logged_in() == Some(false) {
-            return Err(Error::state(
-                "not_logged_in",
+            return Err(Error::of(
+                Code::NotLoggedIn,
                 format!("{} needs a logged-in session: log in first", purpose.word()),
             ));
         }
@@ -482,8 +482,8 @@ impl Session {
             .filter(|step| only.is_none_or(|purpose| step.purpose == purpose))
             .cloned();
         let Some(step) = step else {
-            return Err(Error::state(
-                "no_flow",
+            return Err(Error::of(
+                Code::NoFlow,
                 match only {
                     Some(_) => "no clientlogin is in progress: call mw_clientlogin first",
                     None => "no AuthManager flow is in progress: call mw_auth_begin first",

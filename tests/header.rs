@@ -70,3 +70,50 @@ fn version_macros_agree_with_cargo_and_mw_version() {
     let runtime = unsafe { CStr::from_ptr(mwauth::ffi::mw_version()) };
     assert_eq!(runtime.to_str().unwrap(), version);
 }
+
+/// The header's table of the library's own error codes is `mwauth::error::Code`, exactly: each
+/// code under the mw_result it comes with, none missing, none stale.
+#[test]
+fn the_header_s_error_codes_are_the_library_s() {
+    use mwauth::ErrorKind;
+    use mwauth::error::Code;
+    let header = std::fs::read_to_string(header_path()).unwrap();
+    let start = header
+        .find("The library's own codes:")
+        .expect("the table is in the header");
+    let end = start + header[start..].find("Every other code").unwrap();
+    let mut table: Vec<(String, String)> = Vec::new();
+    let mut kind = String::new();
+    for line in header[start..end].lines().skip(1) {
+        let line = line.trim_start_matches(" *").trim();
+        let codes = match line.split_once("  ") {
+            Some((name, codes)) if name.starts_with("MW_") => {
+                kind = name.to_string();
+                codes
+            }
+            _ => line,
+        };
+        for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            table.push((kind.clone(), code.to_string()));
+        }
+    }
+    let result_name = |kind: ErrorKind| match kind {
+        ErrorKind::Argument => "MW_ERR_ARGUMENT",
+        ErrorKind::State => "MW_ERR_STATE",
+        ErrorKind::Transport => "MW_ERR_TRANSPORT",
+        ErrorKind::Http => "MW_ERR_HTTP",
+        ErrorKind::Api => "MW_ERR_API",
+        ErrorKind::Login => "MW_ERR_LOGIN",
+        ErrorKind::Internal => "MW_ERR_INTERNAL",
+    };
+    let mut library: Vec<(String, String)> = Code::ALL
+        .iter()
+        .map(|c| (result_name(c.kind()).to_string(), c.as_str().to_string()))
+        .collect();
+    table.sort();
+    library.sort();
+    assert_eq!(
+        table, library,
+        "include/mwauth.h's table of codes (cbindgen.toml)"
+    );
+}

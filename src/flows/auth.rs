@@ -8,7 +8,7 @@
 //! Everything lives in the wiki's session, so every step goes out with the same cookies and, for
 //! login and create, the same token.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Code, Error, ErrorKind, Result};
 use crate::flows::Wiki;
 use crate::json::{Fields, expect_object, type_name};
 use crate::log::LogLevel;
@@ -245,8 +245,8 @@ impl FormValues {
                 continue;
             }
             if is_reserved(name) {
-                return Err(Error::argument(
-                    "invalid_value",
+                return Err(Error::of(
+                    Code::InvalidValue,
                     format!("{what}.{name} is set by mwauth, not a form field"),
                 ));
             }
@@ -256,8 +256,8 @@ impl FormValues {
                 Value::Bool(true) => values.push((name.clone(), Zeroizing::new("1".to_string()))),
                 Value::String(s) => values.push((name.clone(), Zeroizing::new(s.clone()))),
                 other => {
-                    return Err(Error::argument(
-                        "wrong_type",
+                    return Err(Error::of(
+                        Code::WrongType,
                         format!(
                             "{what}.{name} must be a string or a boolean, not {}",
                             type_name(other)
@@ -475,9 +475,8 @@ pub(crate) fn fetch_form(
             _ => None,
         });
     let (Some(token), Some(mut info)) = (token, info) else {
-        return Err(Error::new(
-            ErrorKind::Http,
-            "not_json",
+        return Err(Error::of(
+            Code::NotJson,
             "the wiki's answer to meta=authmanagerinfo|tokens lacks the form or the token",
         ));
     };
@@ -592,9 +591,8 @@ fn read_answer(
 ) -> Result<Answer> {
     let module = purpose.module();
     let Some(Value::Object(mut object)) = response.get(module).cloned() else {
-        return Err(Error::new(
-            ErrorKind::Http,
-            "not_json",
+        return Err(Error::of(
+            Code::NotJson,
             format!("the wiki's answer to action={module} has no \"{module}\" object"),
         ));
     };
@@ -645,9 +643,8 @@ fn read_answer(
             Outcome::Refused { error, form }
         }
         _ => {
-            return Err(Error::new(
-                ErrorKind::Http,
-                "not_json",
+            return Err(Error::of(
+                Code::NotJson,
                 format!(
                     "the wiki's {module} answer has no status that MediaWiki sends for it (\"{status}\")"
                 ),

@@ -1,7 +1,7 @@
 //! Bot-password login with `action=login`: a login token, then one POST.
 
 use crate::credentials::Credentials;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Code, Error, ErrorKind, Result};
 use crate::flows::Wiki;
 use crate::log::LogLevel;
 use crate::params::Method;
@@ -77,9 +77,8 @@ pub(crate) fn log_in(wiki: &impl Wiki, credentials: &Credentials) -> Result<Logg
 
 fn read_login_result(response: &Map<String, Value>) -> Attempt {
     let Some(login) = response.get("login").and_then(Value::as_object) else {
-        return Attempt::Refused(Error::new(
-            ErrorKind::Http,
-            "not_json",
+        return Attempt::Refused(Error::of(
+            Code::NotJson,
             "the wiki's answer to action=login has no \"login\" object",
         ));
     };
