@@ -284,7 +284,10 @@ mw_result mw_clientlogin(mw_session *session, const char *request_json, char **o
  * {"OATHToken": "123456"}, or the query parameters the third party appended to the return URL.
  * Same outputs as mw_clientlogin(); a wrong two-factor code comes back as another UI (messagecode
  * oathauth-login-failed), so the caller can ask again. With no flow in progress (never started,
- * or ended by PASS, FAIL or RESTART): MW_ERR_STATE, code "no_flow". Exclusive.
+ * or ended by PASS, FAIL or RESTART; or a create or link flow, which mw_auth_continue()
+ * continues): MW_ERR_STATE, code "no_flow". mw_clientlogin_fields(), mw_clientlogin() and this
+ * function are the "login" case of mw_auth_fields(), mw_auth_begin() and mw_auth_continue().
+ * Exclusive.
  *
  * # Safety
  * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
@@ -301,7 +304,8 @@ mw_result mw_clientlogin_step(mw_session *session, const char *fields_json, char
  * On MW_OK, out is MediaWiki's authmanagerinfo object ("requests", merged "fields",
  * "haspreservedstate", "hasprimarypreservedstate", "preservedusername", ...) plus
  * "canpreservestate": whether "preservestate": true would add state the wiki kept from a
- * FAIL or RESTART (after a RESTART it is true for "create"). For "change", "remove" and
+ * FAIL or RESTART (after a RESTART it is true for "create", and for "login" on a wiki that
+ * links on login). For "change", "remove" and
  * "unlink", each of "requests" names an AuthenticationRequest "id" that mw_auth_begin()'s
  * "request" takes. "login" first logs a logged-in session out (locally), as
  * mw_clientlogin_fields() does; "link", "change", "remove" and "unlink" need a session that is
@@ -347,6 +351,16 @@ mw_result mw_auth_fields(mw_session *session, const char *options_json, char **o
  * in: whether it may change the account's password is the wiki's decision (MediaWiki allows it
  * by default, as such a session cannot re-authenticate), so keep bot passwords from programs
  * that must not. Exclusive.
+ *
+ * What MediaWiki does, where the 0.2 contract's words say otherwise (1.39 and 1.43 alike):
+ * after a RESTART the create form still lists the password fields, its password request
+ * "required": "primary-required" (the preserved third-party request is the primary one), so a
+ * create with "preservestate" needs a "username" (and the captcha) but no password. A login with
+ * "preservestate" links the third-party identity only through MediaWiki's
+ * ConfirmLinkSecondaryAuthenticationProvider (off by default): it answers UI with a
+ * "confirmedLinkIDs" field, and the link is made by the mw_auth_continue() that sends it. 1.43
+ * refuses change, remove and link to a bot-password session ("permissiondenied"; 1.39 allows
+ * them), and a change, remove or unlink ends the account's bot passwords.
  *
  * # Safety
  * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
