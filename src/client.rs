@@ -12,10 +12,12 @@ use crate::cookie_file;
 use crate::cookies::{CookieJar, Origin, StoredCookie, unix_now};
 use crate::error::{Code, Error, Result};
 use crate::gate::{Exclusive, poisoned};
-use crate::http::{self, AgentKey, HttpRequest};
+use crate::http::{self, AgentKey, Body, HttpRequest, HttpResponse};
 use crate::log::{Gated, Log, LogLevel, Logger};
+use crate::multipart::{FilePart, Multipart};
 use crate::params::{Method, form_encode, redacted};
 use crate::response::{ApiBody, Failure, interpret};
+use crate::slots::Slots;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +40,8 @@ pub(crate) struct Client {
     /// MediaWiki creates a session's token secret on the first token request, and concurrent
     /// first requests each create one, all but the last one's tokens then failing as badtoken.
     token_fetch: Mutex<()>,
+    /// `max_concurrent_requests`.
+    slots: Option<Slots>,
     log: Log,
     /// A Secure cookie over http is worth one warning, not one a response.
     warned_secure_over_http: AtomicBool,
@@ -101,6 +105,9 @@ impl Client {
             }
         }
         Ok(Client {
+            slots: config
+                .max_concurrent_requests
+                .map(|n| Slots::new(n as usize)),
             config,
             agent,
             transport: Mutex::new(Transport {
@@ -179,65 +186,135 @@ impl Client {
         Ok(transport.generation)
     }
 
-    /// One HTTP exchange: cookies out, cookies in (when still the same generation), the answer
-    /// read. `params` go as they are (the wire conventions are `call_once`'s).
-    fn exchange(&self, method: Method, params: &[(&str, &str)]) -> Attempt<ApiBody> {
+    /// One HTTP exchange with the Action API: cookies out, cookies in (when still the same
+    /// generation), the answer read. `params` go as they are (the wire conventions are
+    /// `call_once`'s); with `files`, as a multipart POST.
+    fn exchange(
+        &self,
+        method: Method,
+        params: &[(&str, &str)],
+        files: &[FilePart],
+    ) -> Attempt<ApiBody> {
+        let api = &self.config.api.url;
+        let encoded;
+        let url;
+        let multipart;
+        let (url, body, signed): (&str, Body<'_>, &[(&str, &str)]) = match (method, files) {
+            (Method::Get, _) => {
+                encoded = Zeroizing::new(form_encode(params.iter().copied()));
+                url = format!("{api}?{}", encoded.as_str());
+                (url.as_str(), Body::None, params)
+            }
+            (Method::Post, []) => {
+                encoded = Zeroizing::new(form_encode(params.iter().copied()));
+                let body = Body::Bytes {
+                    content_type: "application/x-www-form-urlencoded",
+                    bytes: encoded.as_bytes(),
+                };
+                (api.as_str(), body, params)
+            }
+            (Method::Post, files) => {
+                multipart = Multipart::new(params, files);
+                let reader = multipart.reader().map_err(|e| {
+                    Error::of(
+                        Code::InvalidValue,
+                        format!("a file of the request cannot be read: {e}"),
+                    )
+                })?;
+                let body = Body::Stream {
+                    content_type: multipart.content_type(),
+                    length: multipart.length(),
+                    reader: Box::new(reader),
+                };
+                // OAuth 1.0a signs form-encoded body parameters only (RFC 5849, 3.4.1.3.1), and
+                // MediaWiki's OAuth extension checks what it signs: none for a multipart body.
+                (api.as_str(), body, &[][..])
+            }
+        };
+        let response =
+            self.send(
+                method.as_str(),
+                url,
+                &self.origin(),
+                body,
+                signed,
+                || match method {
+                    Method::Get => format!("GET {api}?{}", redacted(params.iter().copied())),
+                    Method::Post => {
+                        let action = params
+                            .iter()
+                            .find(|(k, _)| *k == "action")
+                            .map_or("", |(_, v)| v);
+                        match files {
+                            [] => format!("POST {api} (action={action})"),
+                            _ => format!("POST {api} (action={action}, multipart)"),
+                        }
+                    }
+                },
+            )?;
+        interpret(response)
+    }
+
+    /// Sends one request with the session's cookies and OAuth header (over `signed`), within the
+    /// concurrency cap, logs it (`what`: the request without secrets), and takes in the cookies
+    /// the answer sets (when still the same generation).
+    pub(crate) fn send(
+        &self,
+        method: &'static str,
+        url: &str,
+        origin: &Origin<'_>,
+        body: Body<'_>,
+        signed: &[(&str, &str)],
+        what: impl FnOnce() -> String,
+    ) -> Attempt<HttpResponse> {
         let (generation, cookie_header) = {
             let transport = self.transport()?;
             (
                 transport.generation,
-                transport.jar.header_for(&self.origin(), unix_now()),
+                transport.jar.header_for(origin, unix_now()),
             )
-        };
-        let encoded = Zeroizing::new(form_encode(params.iter().copied()));
-        let url;
-        let (url, form_body) = match method {
-            Method::Get => {
-                url = format!("{}?{}", self.config.api.url, encoded.as_str());
-                (url.as_str(), None)
-            }
-            Method::Post => (self.config.api.url.as_str(), Some(encoded.as_str())),
         };
         let authorization = match &self.config.oauth {
             Some(oauth) => {
-                Some(oauth.authorization(method.as_str(), &self.config.api.url, params)?)
+                let (base, _) = url.split_once('?').unwrap_or((url, ""));
+                let query: Vec<(String, String)> = url
+                    .split_once('?')
+                    .map(|(_, q)| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                    .unwrap_or_default();
+                let mut all: Vec<(&str, &str)> = query
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                if method != "GET" {
+                    all.extend_from_slice(signed);
+                }
+                Some(oauth.authorization(method, base, &all)?)
             }
             None => None,
         };
+        let slot = self.slots.as_ref().map(Slots::acquire);
         let started = Instant::now();
         let result = http::exchange(
             &self.agent,
-            &HttpRequest {
-                method: method.as_str(),
+            HttpRequest {
+                method,
                 url,
-                form_body,
+                body,
                 cookie_header: cookie_header.as_deref().map(String::as_str),
                 authorization: authorization.as_deref().map(String::as_str),
                 user_agent: &self.config.user_agent,
                 max_response_bytes: self.config.max_response_bytes,
             },
         );
+        drop(slot);
         self.log(LogLevel::Debug, || {
-            let what = match method {
-                Method::Get => format!(
-                    "GET {}?{}",
-                    self.config.api.url,
-                    redacted(params.iter().copied())
-                ),
-                Method::Post => {
-                    let action = params
-                        .iter()
-                        .find(|(k, _)| *k == "action")
-                        .map_or("", |(_, v)| v);
-                    format!("POST {} (action={action})", self.config.api.url)
-                }
-            };
             let outcome = match &result {
                 Ok(response) => response.status.to_string(),
                 Err(e) => e.code().to_string(),
             };
             format!(
-                "{what} -> {outcome} in {} ms",
+                "{} -> {outcome} in {} ms",
+                what(),
                 started.elapsed().as_millis()
             )
         });
@@ -250,7 +327,7 @@ impl Client {
                 if transport.generation == generation {
                     let now = unix_now();
                     for header in &response.set_cookies {
-                        changed |= transport.jar.apply_set_cookie(header, &self.origin(), now);
+                        changed |= transport.jar.apply_set_cookie(header, origin, now);
                     }
                 }
                 if changed {
@@ -261,7 +338,7 @@ impl Client {
             };
             self.write_cookie_file(save);
         }
-        interpret(response)
+        Ok(response)
     }
 
     fn warn_of_secure_cookies_over_http(&self, set_cookies: &[String]) {
@@ -334,7 +411,20 @@ impl Client {
         {
             full.push(("maxlag", maxlag));
         }
-        self.exchange(method, &full)
+        self.exchange(method, &full, &[])
+    }
+
+    /// `call_once` as a multipart POST with `files`.
+    pub(crate) fn call_once_with_files(
+        &self,
+        params: &[(&str, &str)],
+        files: &[FilePart],
+    ) -> Attempt<ApiBody> {
+        let mut full: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 2);
+        full.extend_from_slice(params);
+        full.push(("format", "json"));
+        full.push(("formatversion", "2"));
+        self.exchange(Method::Post, &full, files)
     }
 
     /// Runs `attempt` with the retry policy: `maxlag`, 429 and 503 are retried up to

@@ -52,6 +52,10 @@ pub struct Config {
     pub ca_file: Option<PathBuf>,
     /// `None`: straight to the wiki.
     pub proxy: Option<ProxyUrl>,
+    /// The wiki's `rest.php`: `rest_url`, or beside `api.php`; `None` when neither says.
+    pub rest: Option<ApiUrl>,
+    /// At most this many HTTP requests of the session at once (`None`: no limit).
+    pub max_concurrent_requests: Option<u32>,
 }
 
 /// The proxy that carries the session's requests, if any: the config's `proxy`, or for `null`
@@ -211,6 +215,25 @@ impl Config {
                 Some(path) => Some(PathBuf::from(path)),
             },
             proxy: None,
+            rest: None,
+            max_concurrent_requests: max_concurrent_requests(&mut fields)?,
+        };
+        config.rest = match fields.optional_str("rest_url")? {
+            Some(url) => {
+                let rest = ApiUrl::parse_named(url, "config.rest_url")?;
+                if rest.https != config.api.https || rest.host != config.api.host {
+                    return Err(fields.invalid(
+                        "rest_url",
+                        "must be on the same scheme and host as api_url (it gets the session's cookies and OAuth header)",
+                    ));
+                }
+                Some(rest)
+            }
+            None => config
+                .api
+                .url
+                .strip_suffix("api.php")
+                .and_then(|base| ApiUrl::parse(&format!("{base}rest.php")).ok()),
         };
         config.proxy = match fields.optional_str("proxy")? {
             None => environment_proxy(&config.api)?,
@@ -271,6 +294,19 @@ impl Config {
     }
 }
 
+/// `max_concurrent_requests`: null, or an integer of at least 1.
+fn max_concurrent_requests(fields: &mut Fields<'_>) -> Result<Option<u32>> {
+    const KEY: &str = "max_concurrent_requests";
+    match fields.take_non_null(KEY) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if n >= 1 => Ok(Some(n)),
+            _ => Err(fields.invalid(KEY, "must be a whole number of at least 1, or null")),
+        },
+        Some(other) => Err(fields.wrong_type(KEY, "an integer or null", other)),
+    }
+}
+
 pub fn default_user_agent() -> String {
     format!("mwauth/{}", crate::VERSION)
 }
@@ -298,10 +334,15 @@ impl ApiUrl {
     }
 
     pub fn parse(url: &str) -> Result<Self> {
+        Self::parse_named(url, "config.api_url")
+    }
+
+    /// `parse`, naming the config key `what` in errors.
+    pub fn parse_named(url: &str, what: &str) -> Result<Self> {
         let bad = |why: &str| {
             Error::of(
                 Code::InvalidValue,
-                format!("config.api_url is not a usable URL: {why}"),
+                format!("{what} is not a usable URL: {why}"),
             )
         };
         let uri: Uri = url.parse().map_err(|_| bad("it does not parse"))?;

@@ -13,9 +13,11 @@ use crate::error::{Code, Error, ErrorKind, Result};
 use crate::flows::auth::{
     AuthRequest, ClientLoginRequest, FieldsOptions, FormValues, MessageFormat,
 };
+use crate::flows::upload::UploadRequest;
 use crate::log::{LogLevel, Logger};
 use crate::params::ApiRequest;
 use crate::pool::{self, Calls, Start};
+use crate::rest::RestRequest;
 use crate::session::Session;
 use serde_json::Value;
 use std::cell::RefCell;
@@ -308,6 +310,12 @@ pub extern "C" fn mw_version() -> *const c_char {
 ///                       URL (socks5h: the proxy resolves the wiki's name); null: the
 ///                       environment's HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, as curl
 ///                       does; "none": no proxy
+///   rest_url            string or null: the wiki's rest.php (same scheme and host as api_url);
+///                       null: beside api_url when it ends in api.php
+///   max_concurrent_requests integer >= 1 or null: at most that many HTTP requests of the
+///                       session at once (its own token and login requests included), the others
+///                       let through in the order they came; a request waiting out a Retry-After
+///                       gives its slot up meanwhile. null: no limit
 ///
 /// Returns the new session, or NULL on failure. When `error_json` is not NULL it is always set:
 /// to NULL on success, or to {"error": {"code", "info"}, "result": N} on failure, where N is the
@@ -648,9 +656,24 @@ pub unsafe extern "C" fn mw_auth_continue(
 }
 
 /// Any Action API call as the session's user:
-/// {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token"}.
+/// {"params": {...}, "method": "GET"|"POST", "token": "csrf", "token_param": "token",
+///  "files": {...}, "continue": true, "max_batches": 50}.
 ///
 /// format=json and formatversion=2 are always sent; once logged in, the session's "assert" too.
+///
+/// "files": {"PARAM": {"path": "/local/file"} or {"data_base64": "..."}, each with optional
+/// "filename" (default: the path's file name, or PARAM) and "content_type" (default
+/// application/octet-stream)} makes the request a multipart/form-data POST (the parameters as
+/// text parts, then the files), the only way MediaWiki's action=upload takes a file. A file is
+/// streamed from disk as the request is sent (and opened again for a retry), never read whole
+/// into memory; it must be a regular file that can be opened when the request is checked. With
+/// OAuth 1.0a, no multipart body parameter is signed (RFC 5849 3.4.1.3.1).
+///
+/// "continue": true follows MediaWiki's continue protocol: the request is sent again with each
+/// answer's "continue" members (replacing the previous ones) until an answer has none or
+/// "max_batches" (default 50) answers are in. Out: {"batches": [answer, ...]}; when max_batches
+/// stopped it, the last answer's "continue" says where to resume. An error ends it (the batches
+/// so far are not returned).
 ///
 /// Temporary accounts (MediaWiki 1.42+) pass assert=user. So once the session knows its user's
 /// name (from a login, from bot_password's name before the "@", or, for a session resumed from
@@ -690,6 +713,83 @@ pub unsafe extern "C" fn mw_request(
             out_json,
             ApiRequest::from_json,
             |s, r| s.request_text(&r),
+        )
+    }
+}
+
+/// Uploads a file: {"filename": "Target.png", "path": "/local/file.png", "text": "page text",
+/// "comment": "...", "ignorewarnings": false, "chunk_bytes": 1048576}. A file of up to
+/// chunk_bytes goes in one multipart request (action=upload, the file in "file"); a larger one
+/// in MediaWiki's chunked upload: each chunk in "chunk" with stash=1, offset and filesize (and,
+/// from the second chunk on, the filekey the previous answer gave), then the request that
+/// publishes the file with the filekey of the last chunk's answer. Each request is streamed from
+/// the file (memory stays bounded by ureq's buffers, whatever the file's size), carries a csrf
+/// token (fetched and refreshed as for mw_request()) and is retried as the retry policy says;
+/// "ignorewarnings" goes on every one. The log callback gets one info line per chunk.
+///
+/// Out: the final "upload" object, "result" "Success" or "Warning" (with "warnings"): a Warning
+/// on any request ends the upload and returns MW_OK, with "filekey" where the wiki gave one so
+/// that a caller can publish the stashed file with mw_request(). chunk_bytes below the wiki's
+/// minuploadchunksize (siteinfo, asked once per session, only for a chunked upload) is
+/// MW_ERR_ARGUMENT "invalid_value"; a wiki's refusal of a chunk's size is the API error it is.
+/// A file that cannot be read, or is empty, is MW_ERR_ARGUMENT before any request.
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_upload(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        session_call(
+            session,
+            request_json,
+            "request_json",
+            out_json,
+            UploadRequest::from_json,
+            |s, r| s.upload(&r),
+        )
+    }
+}
+
+/// One call of MediaWiki's REST API (rest.php, beside api_url unless config rest_url says
+/// otherwise) with the session's cookies or OAuth header: {"method": "GET" (default), "POST",
+/// "PUT", "PATCH" or "DELETE", "path": "/v1/page/Main_Page", "query": {...}, "body": <JSON>}.
+/// "path" is sent as given (percent-encode a title's "/" as %2F yourself); "body" goes as
+/// application/json, and not with GET. A write (any method but GET) from a cookie session
+/// carries the Action API's csrf token as the body object's "token" member (added unless the
+/// body has one; a write body that is not an object is MW_ERR_ARGUMENT "invalid_value"; refreshed
+/// once on rest-badtoken); an OAuth session never adds one. HTTP 429 and 503 are retried as for
+/// mw_request().
+///
+/// On MW_OK (a 2xx answer), out: {"status": 200, "body": <the JSON answer, or its text as a
+/// string when it is not JSON>}. Any other status is MW_ERR_HTTP with "http_status", "code" and
+/// "info" from the wiki's error body where it has them ("errorKey" or "error";
+/// "messageTranslations", "message" or "httpReason"; else code "http_status"), and the whole body
+/// under the error's "body".
+///
+/// # Safety
+/// `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
+/// NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_rest(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        session_call(
+            session,
+            request_json,
+            "request_json",
+            out_json,
+            RestRequest::from_json,
+            |s, r| s.rest(&r),
         )
     }
 }
@@ -1122,6 +1222,54 @@ pub unsafe extern "C" fn mw_auth_continue_async(
             userdata,
             |fields| FormValues::from_json(fields.unwrap_or(&Value::Null)),
             |s, f| s.auth_continue(&f),
+        )
+    }
+}
+
+/// mw_upload() without waiting; see mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_upload_async(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            Some((request_json, "request_json")),
+            done,
+            userdata,
+            |request| UploadRequest::from_json(request.unwrap_or(&Value::Null)),
+            |s, r| s.upload(&r),
+        )
+    }
+}
+
+/// mw_rest() without waiting; see mw_request_async().
+///
+/// # Safety
+/// As for mw_request_async().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_rest_async(
+    session: *mut mw_session,
+    request_json: *const c_char,
+    done: mw_done_fn,
+    userdata: *mut c_void,
+) -> mw_result {
+    // SAFETY: pointers are NULL or valid, per the function's contract.
+    unsafe {
+        submit_async(
+            session,
+            Some((request_json, "request_json")),
+            done,
+            userdata,
+            |request| RestRequest::from_json(request.unwrap_or(&Value::Null)),
+            |s, r| s.rest(&r),
         )
     }
 }

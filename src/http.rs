@@ -24,17 +24,33 @@ pub struct HttpResponse {
     pub status: u16,
     pub set_cookies: Vec<String>,
     pub retry_after: Option<String>,
+    pub content_type: Option<String>,
     pub body: Vec<u8>,
+}
+
+/// A request's body.
+pub enum Body<'a> {
+    None,
+    /// Bytes of one type: a form, a JSON text.
+    Bytes {
+        content_type: &'a str,
+        bytes: &'a [u8],
+    },
+    /// A stream of a known length (a multipart body, its files read as they are sent).
+    Stream {
+        content_type: String,
+        length: u64,
+        reader: Box<dyn io::Read + Send>,
+    },
 }
 
 /// What to send.
 pub struct HttpRequest<'a> {
-    /// `GET` or `POST`.
+    /// `GET`, `POST`, or (for the REST API) `PUT`, `PATCH`, `DELETE`.
     pub method: &'static str,
-    /// Full URL, query included for a GET.
+    /// Full URL, query included.
     pub url: &'a str,
-    /// A form body for a POST.
-    pub form_body: Option<&'a str>,
+    pub body: Body<'a>,
     pub cookie_header: Option<&'a str>,
     /// An OAuth `Authorization` header.
     pub authorization: Option<&'a str>,
@@ -129,7 +145,7 @@ fn build_agent(key: &AgentKey) -> Agent {
 
 /// Runs one HTTP exchange. Transport failures map to `MW_ERR_TRANSPORT`, a body over the limit
 /// to `MW_ERR_HTTP` `too_large`; every HTTP status is a response.
-pub fn exchange(agent: &Agent, request: &HttpRequest<'_>) -> Result<HttpResponse> {
+pub fn exchange(agent: &Agent, request: HttpRequest<'_>) -> Result<HttpResponse> {
     let builder = ureq::http::Request::builder()
         .method(request.method)
         .uri(request.url)
@@ -143,15 +159,32 @@ pub fn exchange(agent: &Agent, request: &HttpRequest<'_>) -> Result<HttpResponse
         Some(authorization) => builder.header("Authorization", authorization),
         None => builder,
     };
-    let result = match request.form_body {
-        Some(body) => {
+    let result = match request.body {
+        Body::Bytes {
+            content_type,
+            bytes,
+        } => {
             let http_request = builder
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body.as_bytes())
+                .header("Content-Type", content_type)
+                .body(bytes)
                 .map_err(|_| invalid_request())?;
             agent.run(http_request)
         }
-        None => {
+        Body::Stream {
+            content_type,
+            length,
+            reader,
+        } => {
+            // A Content-Length of its own, so ureq sends the stream as it is, not chunked
+            // (which PHP's built-in server does not take).
+            let http_request = builder
+                .header("Content-Type", content_type)
+                .header("Content-Length", length)
+                .body(ureq::SendBody::from_owned_reader(reader))
+                .map_err(|_| invalid_request())?;
+            agent.run(http_request)
+        }
+        Body::None => {
             let http_request = builder.body(()).map_err(|_| invalid_request())?;
             agent.run(http_request)
         }
@@ -168,6 +201,10 @@ pub fn exchange(agent: &Agent, request: &HttpRequest<'_>) -> Result<HttpResponse
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().to_string());
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let body = response
         .body_mut()
         .with_config()
@@ -178,6 +215,7 @@ pub fn exchange(agent: &Agent, request: &HttpRequest<'_>) -> Result<HttpResponse
         status,
         set_cookies,
         retry_after,
+        content_type,
         body,
     })
 }

@@ -28,11 +28,14 @@ mod gate;
 mod http;
 mod json;
 pub mod log;
+pub mod multipart;
 pub mod oauth;
 pub mod params;
 mod pool;
 mod response;
+pub mod rest;
 pub mod session;
+mod slots;
 mod state;
 #[cfg(test)]
 mod test_support;

@@ -3,7 +3,10 @@
 
 use crate::error::{Code, Error, Result};
 use crate::json::{Fields, expect_object, type_name};
-use serde_json::Value;
+use crate::multipart::{FilePart, FileSource};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The HTTP method of an API call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +36,14 @@ pub struct ApiRequest {
     pub token: Option<String>,
     /// The parameter that carries the token.
     pub token_param: String,
+    /// Files: the request is then a `multipart/form-data` POST.
+    pub files: Vec<FilePart>,
+    /// Follow MediaWiki's `continue` protocol for at most this many batches.
+    pub continue_batches: Option<u32>,
 }
+
+/// How many batches `"continue": true` collects unless `"max_batches"` says otherwise.
+pub const DEFAULT_MAX_BATCHES: u32 = 50;
 
 /// The longest query a GET carries (URL-encoded caller's parameters); longer requests go as
 /// POST unless the caller asked for GET, which is then refused before any request.
@@ -53,6 +63,8 @@ impl ApiRequest {
             method: Method::Get,
             token: None,
             token_param: "token".into(),
+            files: Vec::new(),
+            continue_batches: None,
         }
     }
 
@@ -85,6 +97,20 @@ impl ApiRequest {
             Some(m) if m.eq_ignore_ascii_case("POST") => Some(Method::Post),
             Some(_) => return Err(fields.invalid("method", "must be \"GET\" or \"POST\"")),
         };
+        let files = match fields.take_non_null("files") {
+            None => Vec::new(),
+            Some(Value::Object(files)) => file_parts(files)?,
+            Some(other) => return Err(fields.wrong_type("files", "an object", other)),
+        };
+        let follow = fields.bool("continue", false)?;
+        let max_batches = fields.u32("max_batches", DEFAULT_MAX_BATCHES)?;
+        if max_batches == 0 {
+            return Err(fields.invalid("max_batches", "must be more than 0"));
+        }
+        let continue_batches = follow.then_some(max_batches);
+        if follow && !files.is_empty() {
+            return Err(fields.invalid("continue", "does not go with files"));
+        }
         fields.finish()?;
 
         let mut encoded = Params::with_capacity(params.len());
@@ -114,9 +140,29 @@ impl ApiRequest {
         let query_bytes = form_encode(encoded.iter().map(|(k, v)| (k.as_str(), v.as_str()))).len();
         let method = match chosen_method {
             Some(method) => method,
-            None if token.is_some() || query_bytes > MAX_GET_QUERY_BYTES => Method::Post,
+            None if token.is_some() || query_bytes > MAX_GET_QUERY_BYTES || !files.is_empty() => {
+                Method::Post
+            }
             None => Method::Get,
         };
+        if method == Method::Get && !files.is_empty() {
+            return Err(Error::of(
+                Code::InvalidValue,
+                "request.method is GET, but files are only ever sent in a multipart POST",
+            ));
+        }
+        if let Some(file) = files
+            .iter()
+            .find(|f| encoded.iter().any(|(k, _)| *k == f.param) || f.param == token_param)
+        {
+            return Err(Error::of(
+                Code::InvalidValue,
+                format!(
+                    "request.files.{} names a parameter that request.params (or the token) sets too",
+                    file.param
+                ),
+            ));
+        }
         if method == Method::Get && query_bytes > MAX_GET_QUERY_BYTES {
             return Err(Error::of(
                 Code::InvalidValue,
@@ -146,8 +192,78 @@ impl ApiRequest {
             method,
             token,
             token_param,
+            files,
+            continue_batches,
         })
     }
+}
+
+/// `request.files`: `{"PARAM": {"path": ...} or {"data_base64": ...}, with "filename" and
+/// "content_type" optional}`. A path must name a regular file that can be opened now.
+fn file_parts(files: &Map<String, Value>) -> Result<Vec<FilePart>> {
+    let mut parts = Vec::with_capacity(files.len());
+    for (param, spec) in files {
+        let what = format!("request.files.{param}");
+        if param.is_empty() || matches!(param.as_str(), "format" | "formatversion") {
+            return Err(Error::of(
+                Code::InvalidValue,
+                format!("{what}: not a parameter a file can go in"),
+            ));
+        }
+        let mut fields = Fields::new(expect_object(spec, &what)?, &what);
+        let path = fields.optional_str("path")?.map(PathBuf::from);
+        let data = fields.optional_str("data_base64")?;
+        let filename = fields.optional_str("filename")?.map(str::to_string);
+        let content_type = fields
+            .optional_str("content_type")?
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        if content_type.is_empty() || content_type.chars().any(|c| c.is_control()) {
+            return Err(fields.invalid("content_type", "must be a MIME type"));
+        }
+        let (source, default_name) = match (path, data) {
+            (Some(path), None) => {
+                let length = match std::fs::metadata(&path) {
+                    Ok(m) if m.is_file() => m.len(),
+                    Ok(_) => return Err(fields.invalid("path", "is not a regular file")),
+                    Err(e) => return Err(fields.invalid("path", &format!("cannot be read: {e}"))),
+                };
+                std::fs::File::open(&path)
+                    .map_err(|e| fields.invalid("path", &format!("cannot be opened: {e}")))?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| param.clone());
+                let source = FileSource::Path {
+                    path,
+                    offset: 0,
+                    length,
+                };
+                (source, name)
+            }
+            (None, Some(data)) => {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .map_err(|e| fields.invalid("data_base64", &format!("is not base64: {e}")))?;
+                (FileSource::Data(Arc::new(bytes)), param.clone())
+            }
+            _ => {
+                return Err(fields.invalid(
+                    "path",
+                    "one of \"path\" and \"data_base64\" must be given, not both",
+                ));
+            }
+        };
+        fields.finish()?;
+        parts.push(FilePart {
+            param: param.clone(),
+            source,
+            filename: filename.unwrap_or(default_name),
+            content_type,
+        });
+    }
+    Ok(parts)
 }
 
 /// One parameter value in MediaWiki's form; `None` leaves the parameter out.

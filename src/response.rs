@@ -186,6 +186,7 @@ mod tests {
 
     fn response(status: u16, body: &str, retry_after: Option<&str>) -> HttpResponse {
         HttpResponse {
+            content_type: None,
             status,
             set_cookies: vec![],
             retry_after: retry_after.map(str::to_string),

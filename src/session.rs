@@ -18,16 +18,20 @@ use crate::flows::auth::{
     Outcome, Purpose,
 };
 use crate::flows::botlogin;
+use crate::flows::upload::{self, UploadRequest};
 use crate::gate::{Exclusive, Gate, poisoned};
+use crate::http::Body;
 use crate::log::{Gated, LogLevel, Logger};
 use crate::oauth::OAuth;
-use crate::params::{ApiRequest, Method};
+use crate::params::{ApiRequest, Method, form_encode};
 use crate::response::ApiBody;
+use crate::rest::{self, RestRequest};
 use crate::state::{AuthKind, IdentityHint, RELOGIN_PAUSE, Start, State};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
+use zeroize::Zeroizing;
 
 /// How often a request refreshes its token on `badtoken`. More than once: concurrent requests
 /// of a new wiki session can each save it with a token secret of their own (MediaWiki creates
@@ -38,6 +42,16 @@ pub struct Session {
     client: Client,
     gate: Gate,
     state: Mutex<State>,
+    /// The wiki's `minuploadchunksize`, once asked.
+    min_chunk: Mutex<Option<u64>>,
+}
+
+/// The members of an answer object.
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 impl fmt::Debug for Session {
@@ -69,6 +83,7 @@ impl Session {
             client,
             gate: Gate::default(),
             state: Mutex::new(State::new(start, asserting)),
+            min_chunk: Mutex::new(None),
         })
     }
 
@@ -211,13 +226,211 @@ impl Session {
     /// Any Action API call, authenticated: the session's `assert`, tokens fetched and refreshed,
     /// and one re-login when the wiki has dropped the session.
     pub fn request(&self, request: &ApiRequest) -> Result<Value> {
-        Ok(Value::Object(self.request_body(request)?.parse()?))
+        match request.continue_batches {
+            Some(max) => self.request_batches(request, max),
+            None => Ok(Value::Object(self.request_body(request)?.parse()?)),
+        }
     }
 
     /// `request`, with the answer as the text the wiki sent (what `mw_request` hands to C,
     /// without building and re-serializing the object).
     pub fn request_text(&self, request: &ApiRequest) -> Result<String> {
-        Ok(self.request_body(request)?.into_text())
+        match request.continue_batches {
+            Some(max) => Ok(self.request_batches(request, max)?.to_string()),
+            None => Ok(self.request_body(request)?.into_text()),
+        }
+    }
+
+    /// MediaWiki's `continue` protocol: the request again with each answer's `continue` members
+    /// (replacing the last ones), until an answer has none or `max` answers are in.
+    /// Out: `{"batches": [answer, ...]}`; the last answer keeps its `continue`, to resume from.
+    fn request_batches(&self, request: &ApiRequest, max: u32) -> Result<Value> {
+        let mut next = request.clone();
+        next.continue_batches = None;
+        let mut continued: Vec<String> = Vec::new();
+        let mut batches = Vec::new();
+        loop {
+            let answer = self.request_body(&next)?.parse()?;
+            let more = answer.get("continue").and_then(Value::as_object).cloned();
+            batches.push(Value::Object(answer));
+            let Some(more) = more.filter(|_| batches.len() < max as usize) else {
+                break;
+            };
+            next.params
+                .retain(|(k, _)| !continued.contains(k) && !more.contains_key(k));
+            continued.clear();
+            for (name, value) in more {
+                let value = match value {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                continued.push(name.clone());
+                next.params.push((name, value));
+            }
+        }
+        Ok(json!({"batches": batches}))
+    }
+
+    // --- uploads and REST ----------------------------------------------------------------------
+
+    /// `mw_upload`: a file in one request, or in chunks through the upload stash and then
+    /// published. A `Warning` on any request ends the upload and is returned as it is.
+    pub fn upload(&self, request: &UploadRequest) -> Result<Value> {
+        if !request.is_chunked() {
+            let (upload, _) = upload::read_answer(object(self.request(&request.whole())?))?;
+            return Ok(Value::Object(upload));
+        }
+        let min = self.min_upload_chunk_size()?;
+        if request.chunk_bytes < min {
+            return Err(Error::of(
+                Code::InvalidValue,
+                format!(
+                    "request.chunk_bytes is {}, below the wiki's minuploadchunksize of {min}",
+                    request.chunk_bytes
+                ),
+            ));
+        }
+        let chunks = request.length.div_ceil(request.chunk_bytes);
+        let mut offset = 0;
+        let mut filekey: Option<String> = None;
+        for chunk in 1.. {
+            let answer = self.request(&request.chunk(offset, filekey.as_deref()))?;
+            let (upload, step) = upload::read_answer(object(answer))?;
+            self.log(LogLevel::Info, || {
+                format!(
+                    "upload {}: chunk {chunk} of {chunks} in ({} of {} bytes)",
+                    request.filename,
+                    (offset + request.chunk_bytes).min(request.length),
+                    request.length
+                )
+            });
+            match step {
+                upload::Step::Warning => return Ok(Value::Object(upload)),
+                upload::Step::Continue {
+                    offset: next,
+                    filekey: key,
+                } if next > offset && next < request.length => {
+                    offset = next;
+                    filekey = Some(key);
+                }
+                upload::Step::Success { filekey: Some(key) } => {
+                    filekey = Some(key);
+                    break;
+                }
+                _ => {
+                    return Err(Error::of(
+                        Code::NotJson,
+                        format!(
+                            "the wiki's answer to chunk {chunk} of the upload does not fit the chunks sent"
+                        ),
+                    ));
+                }
+            }
+        }
+        let filekey = filekey.expect("the loop ends with the last chunk's key");
+        let (upload, _) = upload::read_answer(object(self.request(&request.publish(&filekey))?))?;
+        Ok(Value::Object(upload))
+    }
+
+    /// The wiki's `minuploadchunksize` (siteinfo), asked once per session.
+    fn min_upload_chunk_size(&self) -> Result<u64> {
+        if let Some(size) = *self.min_chunk.lock().map_err(poisoned)? {
+            return Ok(size);
+        }
+        let info = self.request(&ApiRequest::get(&[
+            ("action", "query"),
+            ("meta", "siteinfo"),
+            ("siprop", "general"),
+        ]))?;
+        let size = info["query"]["general"]["minuploadchunksize"]
+            .as_u64()
+            .unwrap_or(1024);
+        *self.min_chunk.lock().map_err(poisoned)? = Some(size);
+        Ok(size)
+    }
+
+    /// `mw_rest`: one REST API call with the session's cookies or OAuth header. A write from a
+    /// cookie session carries the Action API's csrf token as the body's `token` (refreshed once
+    /// when refused); an OAuth session never sends one.
+    pub fn rest(&self, request: &RestRequest) -> Result<Value> {
+        let Some(rest_api) = self.config().rest.as_ref() else {
+            return Err(Error::of(
+                Code::InvalidValue,
+                "no rest_url in the config, and api_url does not end in api.php to find rest.php beside it",
+            ));
+        };
+        let with_token = request.writes() && self.config().oauth.is_none();
+        let mut body = request.body.clone();
+        if with_token {
+            match &body {
+                None => body = Some(json!({})),
+                Some(Value::Object(_)) => {}
+                Some(_) => {
+                    return Err(Error::of(
+                        Code::InvalidValue,
+                        "request.body of a write must be a JSON object: the csrf token goes in it",
+                    ));
+                }
+            }
+        }
+        let caller_token = body.as_ref().is_some_and(|b| b.get("token").is_some());
+        self.login_if_needed()?;
+        let mut url = format!("{}{}", rest_api.url, request.path);
+        if !request.query.is_empty() {
+            url.push('?');
+            url.push_str(&form_encode(
+                request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            ));
+        }
+        let mut refreshed = false;
+        loop {
+            let result = self.client.with_retries(|| {
+                let _shared = self.gate.shared()?;
+                let mut body = body.clone();
+                let token = match with_token && !caller_token {
+                    true => Some(self.client.token_once("csrf")?),
+                    false => None,
+                };
+                if let (Some(Value::Object(object)), Some(token)) = (&mut body, &token) {
+                    object.insert("token".into(), Value::String(token.to_string()));
+                }
+                let text = body.as_ref().map(|b| Zeroizing::new(b.to_string()));
+                let http_body = match &text {
+                    Some(text) => Body::Bytes {
+                        content_type: "application/json",
+                        bytes: text.as_bytes(),
+                    },
+                    None => Body::None,
+                };
+                let response = self.client.send(
+                    request.method,
+                    &url,
+                    &rest_api.origin(),
+                    http_body,
+                    &[],
+                    || format!("{} {}{}", request.method, rest_api.url, request.path),
+                )?;
+                rest::interpret(response).inspect_err(|failure| {
+                    // Refused as a bad token: forget it, so a retry fetches another.
+                    if let Some(token) = &token
+                        && failure.error.code() == "rest-badtoken"
+                    {
+                        let _ = self.client.forget_refused_token("csrf", token);
+                    }
+                })
+            });
+            match result {
+                Err(e)
+                    if e.code() == "rest-badtoken" && with_token && !caller_token && !refreshed =>
+                {
+                    refreshed = true;
+                    self.log(LogLevel::Info, || {
+                        "rest-badtoken: fetching a new csrf token".into()
+                    });
+                }
+                other => return other,
+            }
+        }
     }
 
     fn request_body(&self, request: &ApiRequest) -> Result<ApiBody> {
@@ -329,15 +542,19 @@ impl Session {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .chain(extra.iter().copied())
             .collect();
+        let call = |params: &[(&str, &str)]| match request.files.as_slice() {
+            [] => self.client.call_once(request.method, params),
+            files => self.client.call_once_with_files(params, files),
+        };
         let Some(kind) = &request.token else {
-            return self.client.call_once(request.method, &params);
+            return call(&params);
         };
         let mut refreshes = 0;
         loop {
             let token = self.client.token_once(kind)?;
             let mut with_token = params.clone();
             with_token.push((request.token_param.as_str(), token.as_str()));
-            match self.client.call_once(request.method, &with_token) {
+            match call(&with_token) {
                 Err(e) if e.error.code() == "badtoken" && refreshes < TOKEN_REFRESHES => {
                     refreshes += 1;
                     self.log(LogLevel::Info, || {
@@ -379,6 +596,8 @@ impl Session {
             method: Method::Post,
             token: Some("csrf".into()),
             token_param: "token".into(),
+            files: Vec::new(),
+            continue_batches: None,
         };
         let result = self.client.with_retries(|| self.request_once(&logout, &[]));
         self.client.start_fresh(&exclusive)?;

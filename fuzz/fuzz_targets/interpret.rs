@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let status = answer.status;
     let retry_after = answer.retry_after.as_deref().and_then(parse_retry_after);
     let response = HttpResponse {
+        content_type: None,
         status,
         set_cookies: answer.set_cookies,
         retry_after: answer.retry_after,

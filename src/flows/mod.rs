@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub(crate) mod botlogin;
+pub mod upload;
 
 use crate::client::Client;
 use crate::error::Result;
