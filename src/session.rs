@@ -626,8 +626,13 @@ impl Session {
         Ok(())
     }
 
-    /// Refuses, before any request, a purpose the session's state cannot do.
+    /// Refuses, before any request, a purpose the session's state cannot do. A pending
+    /// `bot_password` login happens first (a bot-password session counts as logged in), except
+    /// for a login flow, which starts from a fresh wiki session anyway.
     fn check_purpose(&self, purpose: Purpose) -> Result<()> {
+        if purpose != Purpose::Login {
+            self.login_if_needed()?;
+        }
         if purpose.needs_login() && self.state()?.logged_in() == Some(false) {
             return Err(Error::of(
                 Code::NotLoggedIn,

@@ -400,3 +400,13 @@ fn a_bot_password_session_counts_as_logged_in_and_the_wiki_decides() {
         assert!(offered, "{form}");
     }
 }
+
+#[test]
+fn a_bot_password_session_logs_in_before_its_first_auth_operation() {
+    // bot_password logs in before the first request, an AuthManager one too.
+    let s = session_with(json!({"bot_password": {
+        "username": env("MWAUTH_TEST_PLAIN_USER"), "password": env("MWAUTH_TEST_PLAIN_PASSWORD")}}));
+    let form = fields(&s, Purpose::Unlink).unwrap();
+    assert!(form["requests"].is_array(), "{form}");
+    assert_eq!(s.info().unwrap()["logged_in"], json!(true));
+}

@@ -1,11 +1,12 @@
-//! The clientlogin JSON entry points: `ClientLoginRequest::from_json` (`mw_clientlogin`),
-//! `FormValues::from_json` (`mw_clientlogin_step`) and `MessageFormat::from_options`
-//! (`mw_clientlogin_fields`). A field's value (a password, a two-factor code) shows neither in an
+//! The AuthManager JSON entry points: `ClientLoginRequest::from_json` (`mw_clientlogin`),
+//! `AuthRequest::from_json` (`mw_auth_begin`), `FormValues::from_json` (`mw_clientlogin_step`,
+//! `mw_auth_continue`), `MessageFormat::from_options` (`mw_clientlogin_fields`) and
+//! `FieldsOptions::from_json` (`mw_auth_fields`). A field's value (a password, a two-factor code) shows neither in an
 //! error nor in a `Debug`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mwauth::{ClientLoginRequest, ErrorKind, FormValues, MessageFormat};
+use mwauth::{AuthRequest, ClientLoginRequest, ErrorKind, FieldsOptions, FormValues, MessageFormat};
 use mwauth_fuzz::{json, mark_form_secrets};
 use serde_json::Value;
 
@@ -20,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(request) => {
             secrets.check("the request's Debug", &format!("{request:?}"));
             let returnurl = value.get("returnurl").and_then(Value::as_str);
-            assert_eq!(request.returnurl.as_deref(), returnurl);
+            assert_eq!(request.0.returnurl.as_deref(), returnurl);
         }
         Err(error) => check_error(error),
     }
@@ -28,7 +29,14 @@ fuzz_target!(|data: &[u8]| {
         Ok(fields) => secrets.check("the fields' Debug", &format!("{fields:?}")),
         Err(error) => check_error(error),
     }
+    match AuthRequest::from_json(&value) {
+        Ok(request) => secrets.check("the auth request's Debug", &format!("{request:?}")),
+        Err(error) => check_error(error),
+    }
     if let Err(error) = MessageFormat::from_options(Some(&value)) {
+        check_error(error);
+    }
+    if let Err(error) = FieldsOptions::from_json(Some(&value)) {
         check_error(error);
     }
 });
