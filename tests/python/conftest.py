@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Type
@@ -53,6 +54,20 @@ def human() -> tuple:
 
 
 @pytest.fixture
+def link_user() -> tuple:
+    """MwLink2, this suite's user to link identities to (the Rust tests have MwLink1, the smoke
+    test MwLink3)."""
+    return env("MWAUTH_TEST_LINK2_USER"), env("MWAUTH_TEST_LINK2_PASSWORD")
+
+
+@pytest.fixture
+def change_user() -> tuple:
+    """MwChange2, this suite's user whose password a test changes (its exported password is
+    stale after that)."""
+    return env("MWAUTH_TEST_CHANGE2_USER"), env("MWAUTH_TEST_CHANGE2_PASSWORD")
+
+
+@pytest.fixture
 def secrets() -> List[str]:
     """Every password of the test wiki, for checks that none leaks."""
     names = ["MWAUTH_TEST_BOT_PASSWORD", "MWAUTH_TEST_PLAIN_PASSWORD", "MWAUTH_TEST_HUMAN_PASSWORD"]
@@ -93,3 +108,21 @@ def loopback_server(handler: Type[BaseHTTPRequestHandler], path: str = "/api.php
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def server_requests() -> int:
+    """How many requests the test wiki's main server has logged, once its log has stopped
+    growing (a request's line is written after its answer)."""
+    log = Path(env("MWAUTH_TEST_SERVER_LOG"))
+
+    def count() -> int:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        return sum(1 for line in lines if "]: GET " in line or "]: POST " in line)
+
+    last = count()
+    while True:
+        time.sleep(0.3)
+        now = count()
+        if now == last:
+            return now
+        last = now

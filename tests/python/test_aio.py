@@ -16,7 +16,6 @@ import time
 import uuid
 import weakref
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator, List, Optional, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,7 +23,7 @@ import pytest
 
 import mwauth
 import mwauth.aio
-from conftest import env, loopback_server
+from conftest import env, loopback_server, server_requests
 
 T = TypeVar("T")
 UA = "mwauth-python-tests/1.0"
@@ -59,24 +58,6 @@ def aio_session(api_url: str) -> Iterator[Callable[..., mwauth.aio.Session]]:
 async def user_name(s: mwauth.aio.Session) -> str:
     answer = await s.request({"action": "query", "meta": "userinfo"})
     return answer["query"]["userinfo"]["name"]  # type: ignore[no-any-return]
-
-
-def server_requests() -> int:
-    """How many requests the test wiki's server has logged, once its log has stopped growing
-    (a request's line is written after its answer)."""
-    log = Path(env("MWAUTH_TEST_SERVER_LOG"))
-
-    def count() -> int:
-        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-        return sum(1 for line in lines if "]: GET " in line or "]: POST " in line)
-
-    last = count()
-    while True:
-        time.sleep(0.3)
-        now = count()
-        if now == last:
-            return now
-        last = now
 
 
 class Slow:

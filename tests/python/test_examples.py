@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 
 from conftest import EXAMPLES, env
 
@@ -59,3 +60,36 @@ def test_clientlogin_example_follows_a_redirect(api_url):
     assert "Open this address in a browser" in out.stdout
     assert "http://127.0.0.1:9/mwauth-test-idp?state=" in out.stdout
     assert f"Logged in as {env('MWAUTH_TEST_REDIRECT_USER')}." in out.stdout
+
+
+def test_createaccount_example_asks_what_the_create_form_asks(api_url, session):
+    name, password = f"MwPyExample{uuid.uuid4().hex[:8]}", f"Py-example-{uuid.uuid4().hex}"
+    # username, password, retype; email and real name (optional: skipped); the captcha's answer
+    # (its question shown first, its hidden id left to the library).
+    out = run_example("createaccount.py", api_url,
+                      stdin=f"{name}\n{password}\n{password}\n\n\n{env('MWAUTH_TEST_CAPTCHA_ANSWER')}\n")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert env("MWAUTH_TEST_CAPTCHA_QUESTION") in out.stdout
+    assert f"Created the account {name}." in out.stdout
+    assert "Not logged in" in out.stdout
+    assert password not in out.stdout + out.stderr
+    s = session()  # the account exists, with that password
+    assert s.clientlogin(username=name, password=password)["username"] == name
+
+
+def test_createaccount_example_asks_again_after_a_wrong_captcha_and_refuses_a_taken_name(api_url, session):
+    name, password = f"MwPyExample{uuid.uuid4().hex[:8]}", f"Py-example-{uuid.uuid4().hex}"
+    answers = (f"{name}\n{password}\n{password}\n\n\nnot the answer\n"
+               "y\n"  # try again: the earlier username is the default (Enter), a new captcha
+               f"\n{password}\n{password}\n\n\n{env('MWAUTH_TEST_CAPTCHA_ANSWER')}\n")
+    out = run_example("createaccount.py", api_url, stdin=answers)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "The wiki refused" in out.stdout and "captcha-createaccount-fail" in out.stdout
+    assert f"[{name}]" in out.stdout  # offered as the default
+    assert f"Created the account {name}." in out.stdout
+    assert password not in out.stdout + out.stderr
+    out = run_example("createaccount.py", api_url,
+                      stdin=f"{name}\n{password}\n{password}\n\n\n{env('MWAUTH_TEST_CAPTCHA_ANSWER')}\nn\n")
+    assert out.returncode == 1 and "userexists" in out.stdout  # taken now: refused, not retried
+    out = run_example("createaccount.py")
+    assert out.returncode == 2 and "usage" in out.stderr

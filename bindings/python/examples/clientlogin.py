@@ -48,7 +48,7 @@ def ask_line(prompt: str) -> str:
 def ask_field(name: str, field: Mapping[str, Any]) -> Optional[Any]:
     """Asks for one field; returns its value, or None to leave it out."""
     kind = field.get("type", "string")
-    label = text(field.get("label")) or name
+    label = text(field.get("label")).rstrip(":").rstrip() or name  # "Retype password:" has its own colon
     help_text = text(field.get("help"))
     optional = bool(field.get("optional"))
     default = field.get("value")

@@ -10,6 +10,12 @@ A ctypes binding of libmwauth (the Rust library's C ABI: JSON in, JSON out)::
         s.request({"action": "query", "meta": "userinfo"})
         s.request({"action": "edit", "title": "T", "text": "x"}, token="csrf")
 
+Every AuthManager operation (login, create, link, change, remove, unlink) goes through
+:meth:`Session.auth_fields`, :meth:`Session.auth_begin` and :meth:`Session.auth_continue`::
+
+    form = s.auth_fields("create")          # username, password, retype, a captcha, ...
+    s.auth_begin("create", username="New", password="P", retype="P", captchaWord="42")
+
 Failures raise a subclass of :class:`Error`, one per result code of the C ABI. The library's
 log lines go to ``logging.getLogger("mwauth")``.
 

@@ -88,7 +88,9 @@ class ArgumentError(Error):
 
 class StateError(Error):
     """``MW_ERR_STATE``: the call does not fit the session's state (``no_flow``: a clientlogin
-    step with no flow in progress; ``closed``: the Session was closed)."""
+    step or :meth:`~mwauth.Session.auth_continue` with no flow in progress; ``not_logged_in``:
+    link, change, remove or unlink in a session that is not logged in; ``oauth_session``;
+    ``closed``: the Session was closed)."""
 
     result_code = Result.ERR_STATE
 
@@ -108,14 +110,20 @@ class HttpError(Error):
 
 
 class ApiError(Error):
-    """``MW_ERR_API``: the API answered with an error; ``error`` is MediaWiki's error object."""
+    """``MW_ERR_API``: the API answered with an error; ``error`` is MediaWiki's error object
+    (also a refused change, remove or unlink of :meth:`~mwauth.Session.auth_begin`, such as
+    ``badrequest`` or ``badretype``)."""
 
     result_code = Result.ERR_API
 
 
 class LoginError(Error):
     """``MW_ERR_LOGIN``: the wiki refused a login (``action=login``'s result, with ``"reason"``
-    in ``error``; or a clientlogin ``FAIL``/``RESTART``, whose object is ``response``)."""
+    in ``error``), or an AuthManager step (clientlogin, :meth:`~mwauth.Session.auth_begin`,
+    :meth:`~mwauth.Session.auth_continue`: login, create or link) answered ``FAIL`` or
+    ``RESTART``: ``code`` is its messagecode (``wrongpassword``, ``userexists``, ...) and
+    ``response`` the whole object (``"status"``, ``"canpreservestate"``, after a ``FAIL`` the
+    form to ask again)."""
 
     result_code = Result.ERR_LOGIN
 

@@ -75,6 +75,9 @@ _SIGNATURES: Dict[str, Tuple[List[Any], Any]] = {
     "mw_clientlogin_fields": ([SessionPtr, c_char_p, _OUT], c_int),
     "mw_clientlogin": ([SessionPtr, c_char_p, _OUT], c_int),
     "mw_clientlogin_step": ([SessionPtr, c_char_p, _OUT], c_int),
+    "mw_auth_fields": ([SessionPtr, c_char_p, _OUT], c_int),
+    "mw_auth_begin": ([SessionPtr, c_char_p, _OUT], c_int),
+    "mw_auth_continue": ([SessionPtr, c_char_p, _OUT], c_int),
     "mw_request": ([SessionPtr, c_char_p, _OUT], c_int),
     "mw_logout": ([SessionPtr, _OUT], c_int),
     "mw_session_info": ([SessionPtr, _OUT], c_int),
@@ -89,6 +92,9 @@ _SIGNATURES: Dict[str, Tuple[List[Any], Any]] = {
     "mw_clientlogin_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
     "mw_clientlogin_step_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
     "mw_logout_async": ([SessionPtr, DONE_FN, c_void_p], c_int),
+    "mw_auth_fields_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_auth_begin_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_auth_continue_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
     "mw_async_error": ([], c_void_p),  # a new string (or NULL): freed with mw_string_free
 }
 
@@ -99,6 +105,9 @@ _OPTIONAL = frozenset({
     "mw_version_number", "mw_result_name",
     "mw_request_async", "mw_login_async", "mw_clientlogin_fields_async", "mw_clientlogin_async",
     "mw_clientlogin_step_async", "mw_logout_async", "mw_async_error",
+    # 0.2: every AuthManager operation (create, link, change, remove, unlink).
+    "mw_auth_fields", "mw_auth_begin", "mw_auth_continue",
+    "mw_auth_fields_async", "mw_auth_begin_async", "mw_auth_continue_async",
 })
 
 

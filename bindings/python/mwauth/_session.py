@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Union
 
 from . import _ffi
 from ._errors import ArgumentError, HttpError, InternalError, Result, StateError, error_for
@@ -22,6 +22,10 @@ DEBUG (each HTTP exchange), INFO (retries, waits, re-logins), WARNING (dropped s
 credentials). No line ever holds a password, token or cookie value."""
 
 JSONObject = Dict[str, Any]
+
+FieldValue = Union[str, bool, None]
+"""A form field's value: a str, or a bool for a checkbox or button (``False`` and ``None``
+leave the field out)."""
 
 # A library's logger gets a NullHandler, so that without any logging configuration its WARNING
 # lines are not printed by logging's last-resort handler (the application decides).
@@ -201,6 +205,64 @@ def fields_body(fields: Optional[Mapping[str, Any]], more: Mapping[str, Any]) ->
     return _encode(body)
 
 
+def _merged_fields(call: str, fields: Optional[Mapping[str, Any]], more: Mapping[str, Any]) -> JSONObject:
+    """An AuthManager step's fields: the dict, then the keywords (which win). A keyword
+    ``fields`` holding a dict is the dict given by name by mistake (it is positional-only, as
+    a form may well have a field called ``fields``): refused with a hint rather than sent as
+    the value of a field."""
+    if isinstance(more.get("fields"), Mapping):
+        raise ArgumentError(
+            "wrong_type",
+            f"{call}: the fields dict is a positional argument ({call}(..., {{...}})); a keyword "
+            "fields= is a form field named \"fields\", whose value must be a str or a bool",
+            result=Result.ERR_ARGUMENT,
+        )
+    body = _object({} if fields is None else fields, "fields")
+    body.update(more)
+    return body
+
+
+def auth_fields_options(purpose: str, messageformat: Optional[str]) -> bytes:
+    """``mw_auth_fields``'s options: ``{"purpose", "messageformat"?}``."""
+    options: JSONObject = {"purpose": purpose}
+    if messageformat is not None:
+        options["messageformat"] = messageformat
+    return _encode(options)
+
+
+def auth_begin_body(
+    purpose: str,
+    fields: Optional[Mapping[str, Any]],
+    more: Mapping[str, Any],
+    preservestate: bool,
+    returnurl: Optional[str],
+    request: Optional[str],
+) -> bytes:
+    """``mw_auth_begin``'s request: ``{"purpose", "fields": {...}, "returnurl"?,
+    "preservestate"?, "request"?}``. The library checks each against the purpose (e.g.
+    ``preservestate`` only for login and create) before any request."""
+    if "purpose" in more:
+        raise ArgumentError(
+            "invalid_value",
+            "auth_begin: the purpose is the first argument; a form field named \"purpose\" goes "
+            "in the fields dict",
+            result=Result.ERR_ARGUMENT,
+        )
+    body: JSONObject = {"purpose": purpose, "fields": _merged_fields("auth_begin", fields, more)}
+    if preservestate is not False:  # anything else, True or a wrong type, is the library's to judge
+        body["preservestate"] = preservestate
+    if returnurl is not None:
+        body["returnurl"] = returnurl
+    if request is not None:
+        body["request"] = request
+    return _encode(body)
+
+
+def auth_continue_body(fields: Optional[Mapping[str, Any]], more: Mapping[str, Any]) -> bytes:
+    """``mw_auth_continue``'s fields: the dict, then the keywords (which win)."""
+    return _encode(_merged_fields("auth_continue", fields, more))
+
+
 class Session:
     """A session with one wiki: its cookies, tokens and login.
 
@@ -225,6 +287,11 @@ class Session:
     too. The session's log lines go to ``logging.getLogger("mwauth")``; a log handler must not
     call back into the same Session. For asyncio, :class:`mwauth.aio.Session` is this class
     with coroutines.
+
+    Logins: :meth:`login` (a bot password), :meth:`clientlogin_fields` / :meth:`clientlogin` /
+    :meth:`clientlogin_step` (the interactive login), and for every AuthManager operation
+    (login, create an account, link, change, remove, unlink) :meth:`auth_fields`,
+    :meth:`auth_begin` and :meth:`auth_continue`.
     """
 
     def __init__(self, api_url: str, **config: Any) -> None:
@@ -379,3 +446,105 @@ class Session:
         body = fields_body(fields, more)
         return self._call("mw_clientlogin_step", symbol("mw_clientlogin_step"), body)  # type: ignore[no-any-return]
 
+    # -- every AuthManager operation (0.2) ------------------------------------------------
+
+    def auth_fields(self, purpose: str = "login", messageformat: Optional[str] = None) -> JSONObject:
+        """What the form of an AuthManager operation must ask (``mw_auth_fields``: one request,
+        ``meta=authmanagerinfo|tokens`` with ``amirequestsfor=purpose``).
+
+        ``purpose`` is ``"login"`` (the default), ``"create"`` (a new account), ``"link"`` (link
+        a third-party identity to the logged-in user), ``"change"`` (e.g. the password),
+        ``"remove"`` or ``"unlink"``; ``messageformat`` as for :meth:`clientlogin_fields`.
+
+        Returns MediaWiki's authmanagerinfo object: ``"requests"`` (for change, remove and unlink,
+        each one's ``"id"`` is what :meth:`auth_begin`'s ``request`` takes), the merged
+        ``"fields"`` (name -> ``{"type", "label", "help", "optional", "sensitive", "value"?,
+        "options"?}``: a captcha's ``captchaId``, ``captchaInfo``, ``captchaWord`` among them),
+        ``"haspreservedstate"``, ``"preservedusername"``, ... and ``"canpreservestate"``: whether
+        ``preservestate=True`` would add what the wiki kept from a ``FAIL`` or ``RESTART`` (after
+        a third-party login's RESTART it is True for ``"create"``). Hidden fields of the form (a
+        captcha's id) are kept and sent back by the next :meth:`auth_begin` of the same purpose.
+
+        ``"login"`` logs a logged-in session out first (locally). ``"link"``, ``"change"``,
+        ``"remove"`` and ``"unlink"`` raise :class:`StateError` (``"not_logged_in"``) in a session
+        that is not logged in, before any request. An unknown purpose or message format raises
+        :class:`ArgumentError` (``"invalid_value"``).
+        """
+        options = auth_fields_options(purpose, messageformat)
+        return self._call("mw_auth_fields", symbol("mw_auth_fields"), options)  # type: ignore[no-any-return]
+
+    def auth_begin(
+        self,
+        purpose: str,
+        fields: Optional[Mapping[str, FieldValue]] = None,
+        /,
+        *,
+        preservestate: bool = False,
+        returnurl: Optional[str] = None,
+        request: Optional[str] = None,
+        **more: FieldValue,
+    ) -> JSONObject:
+        """The first step of an AuthManager operation (``mw_auth_begin``), posted to the
+        purpose's module: ``"login"`` (``action=clientlogin``), ``"create"``
+        (``createaccount``), ``"link"`` (``linkaccount``), ``"change"``
+        (``changeauthenticationdata``), ``"remove"`` (``removeauthenticationdata``) or
+        ``"unlink"`` (``unlinkaccount``). The library fetches the token itself.
+
+        The form's fields go as keywords, as one dict, or both (keywords win)::
+
+            s.auth_begin("create", username="New", password="P", retype="P", captchaWord="42")
+            s.auth_begin("login", {"username": "U", "password": "P", "odd-name.x": "1"})
+
+        A field whose name is not a Python identifier, or is ``purpose``, ``preservestate``,
+        ``returnurl`` or ``request``, goes in the dict. Values are str, or bool for checkboxes
+        and buttons (``False`` and ``None`` leave the field out). Hidden fields of the last form
+        :meth:`auth_fields` fetched for the same purpose (a captcha's ``captchaId``) are sent back
+        unless given; a captcha id is good once (after a ``FAIL``, the new form's goes). Names
+        the library sends itself (``token``, ``request``, ``createtoken``, ``logincontinue``,
+        ...) are refused with :class:`ArgumentError` (``"invalid_value"``).
+
+        ``preservestate=True`` (login and create) adds what the wiki kept from a ``FAIL`` or
+        ``RESTART``: after a third-party login's ``RESTART``, ``auth_begin("create",
+        preservestate=True, username=..., captchaWord=...)`` creates an account linked to the
+        identity (a username and the form's captcha, no password, although the form lists one),
+        and ``auth_begin("login", preservestate=True, username=..., password=...)`` links it to
+        an existing account, on a wiki that links on login: it answers ``UI`` with a
+        ``confirmedLinkIDs`` field, and the :meth:`auth_continue` that sends it makes the link.
+        A change, remove or unlink ends the account's bot passwords. ``returnurl`` (login,
+        create and link; default: the api_url) is where a third party sends the browser back.
+        ``request`` (required for change, remove and unlink, refused for the others) is the
+        ``"id"`` of one of :meth:`auth_fields`'s ``"requests"``, e.g.
+        ``r"MediaWiki\\Auth\\PasswordAuthenticationRequest"`` for a new password (fields
+        ``password``, ``retype``). Each misfit raises :class:`ArgumentError` (``"invalid_value"``)
+        before any request, as does an unknown purpose. Beginning ends the flow in progress.
+
+        Returns the module's object: for login, create and link ``"status"`` ``"PASS"``
+        (``"username"``: who logged in, or the new account; a create does not log the session
+        in), ``"UI"`` (ask its ``"fields"``, then :meth:`auth_continue`) or ``"REDIRECT"`` (send
+        the user to ``"redirecttarget"``, then :meth:`auth_continue` with what came back); for
+        change, remove and unlink ``{"status": "success"}``.
+
+        Raises :class:`LoginError` for ``FAIL`` and ``RESTART``, its ``response`` the whole
+        object (``"status"``, ``"messagecode"``, ``"canpreservestate"``; after a ``FAIL`` the
+        form as the wiki now wants it, ``"fields"`` and ``"requests"``); :class:`ApiError` when
+        the wiki refuses a change, remove or unlink (``"badrequest"``, ``"badretype"``, ...);
+        :class:`StateError` (``"not_logged_in"``) for link, change, remove and unlink in a
+        session that is not logged in, before any request.
+        """
+        body = auth_begin_body(purpose, fields, more, preservestate, returnurl, request)
+        return self._call("mw_auth_begin", symbol("mw_auth_begin"), body)  # type: ignore[no-any-return]
+
+    def auth_continue(self, fields: Optional[Mapping[str, FieldValue]] = None, /, **more: FieldValue) -> JSONObject:
+        """Continues the AuthManager flow in progress (login, create or link) after ``UI`` or
+        ``REDIRECT`` (``mw_auth_continue``), with the next fields as keywords, one dict, or both
+        (keywords win): a two-factor code (``OATHToken="123456"``), the confirmation of a link
+        (``confirmedLinkIDs=ID``), or the query parameters the third party appended to the
+        return URL (``auth_continue(dict(urllib.parse.parse_qsl(query)))``). Hidden fields of
+        the last step are sent back unless given.
+
+        Same results and errors as :meth:`auth_begin`; with no flow in progress (never begun,
+        or ended by ``PASS``, ``FAIL`` or ``RESTART``) it raises :class:`StateError`
+        (``"no_flow"``) before any request.
+        """
+        body = auth_continue_body(fields, more)
+        return self._call("mw_auth_continue", symbol("mw_auth_continue"), body)  # type: ignore[no-any-return]

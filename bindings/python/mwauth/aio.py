@@ -42,7 +42,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import _ffi
 from ._errors import Error, InternalError, Result
 from ._session import (
+    FieldValue,
     JSONObject,
+    auth_begin_body,
+    auth_continue_body,
+    auth_fields_options,
     closed_error,
     fields_body,
     fields_options,
@@ -164,7 +168,7 @@ class Session:
     ``async with``, or ``await`` :meth:`close`.
 
     Calls may run concurrently (``asyncio.gather``): requests share the login, while
-    :meth:`login`, :meth:`logout` and the clientlogin calls wait for running requests and
+    :meth:`login`, :meth:`logout`, the clientlogin and auth calls wait for running requests and
     requests wait for them. An argument that cannot be sent raises :class:`mwauth.ArgumentError`
     when the call is awaited, before any request. A cancelled call completes in the background
     and its result is dropped; the session stays usable. Log lines go to
@@ -365,3 +369,37 @@ class Session:
         """Continues a clientlogin after ``UI`` or ``REDIRECT``; see
         :meth:`mwauth.Session.clientlogin_step`."""
         return await self._call("mw_clientlogin_step", fields_body(fields, more))  # type: ignore[no-any-return]
+
+    # -- every AuthManager operation (0.2) ------------------------------------------------
+
+    async def auth_fields(self, purpose: str = "login", messageformat: Optional[str] = None) -> JSONObject:
+        """What the form of an AuthManager operation (``"login"``, ``"create"``, ``"link"``,
+        ``"change"``, ``"remove"``, ``"unlink"``) must ask, with ``"canpreservestate"``; see
+        :meth:`mwauth.Session.auth_fields`. Raises :class:`mwauth.StateError`
+        (``"not_logged_in"``) for link, change, remove and unlink in a session not logged in."""
+        return await self._call("mw_auth_fields", auth_fields_options(purpose, messageformat))  # type: ignore[no-any-return]
+
+    async def auth_begin(
+        self,
+        purpose: str,
+        fields: Optional[Mapping[str, FieldValue]] = None,
+        /,
+        *,
+        preservestate: bool = False,
+        returnurl: Optional[str] = None,
+        request: Optional[str] = None,
+        **more: FieldValue,
+    ) -> JSONObject:
+        """The first step of an AuthManager operation, its fields as keywords and/or one dict;
+        see :meth:`mwauth.Session.auth_begin`. ``FAIL`` and ``RESTART`` raise
+        :class:`mwauth.LoginError`, a refused change, remove or unlink :class:`mwauth.ApiError`;
+        a bad argument raises :class:`mwauth.ArgumentError` before any request."""
+        body = auth_begin_body(purpose, fields, more, preservestate, returnurl, request)
+        return await self._call("mw_auth_begin", body)  # type: ignore[no-any-return]
+
+    async def auth_continue(self, fields: Optional[Mapping[str, FieldValue]] = None, /,
+                            **more: FieldValue) -> JSONObject:
+        """Continues the AuthManager flow in progress after ``UI`` or ``REDIRECT``; see
+        :meth:`mwauth.Session.auth_continue`. With no flow in progress it raises
+        :class:`mwauth.StateError` (``"no_flow"``)."""
+        return await self._call("mw_auth_continue", auth_continue_body(fields, more))  # type: ignore[no-any-return]
