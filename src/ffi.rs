@@ -764,7 +764,9 @@ pub unsafe extern "C" fn mw_upload(
 /// carries the Action API's csrf token as the body object's "token" member (added unless the
 /// body has one; a write body that is not an object is MW_ERR_ARGUMENT "invalid_value"; refreshed
 /// once on rest-badtoken); an OAuth session never adds one. HTTP 429 and 503 are retried as for
-/// mw_request().
+/// mw_request(). The REST API has no "assert": a session the wiki dropped reads as anonymous and
+/// its writes fail with the wiki's error (no re-login happens here; a pending bot_password login
+/// does, before the first call).
 ///
 /// On MW_OK (a 2xx answer), out: {"status": 200, "body": <the JSON answer, or its text as a
 /// string when it is not JSON>}. Any other status is MW_ERR_HTTP with "http_status", "code" and
