@@ -84,6 +84,45 @@ export interface ClientLoginResult extends JSONObject {
   status: 'PASS' | 'UI' | 'REDIRECT' | 'FAIL' | 'RESTART';
 }
 
+/** An AuthManager operation (MediaWiki's amirequestsfor word). */
+export type AuthPurpose = 'login' | 'create' | 'link' | 'change' | 'remove' | 'unlink';
+
+/** A form's fields: strings, or booleans for checkboxes and buttons (false and null leave the field out). */
+export interface AuthFieldValues {
+  [field: string]: string | boolean | null | undefined;
+}
+
+export interface AuthFieldsOptions {
+  /** How labels and help come: default "wikitext". */
+  messageformat?: 'html' | 'wikitext' | 'raw' | 'none';
+  /** Any key a newer library knows (an unknown key is ArgumentError "unknown_key"). */
+  [key: string]: JSONValue | undefined;
+}
+
+/** MediaWiki's authmanagerinfo object, plus canpreservestate. */
+export interface AuthFieldsResult extends JSONObject {
+  requests: JSONValue[];
+  fields: { [field: string]: JSONObject };
+  /** Whether authBegin's preservestate would add what the wiki kept from a FAIL or RESTART. */
+  canpreservestate: boolean;
+}
+
+export interface AuthBeginOptions {
+  /** login and create: add what the wiki kept from a FAIL or RESTART (e.g. a third-party identity). */
+  preservestate?: boolean;
+  /** login, create and link: where a third party sends the browser back; default: the api_url. */
+  returnurl?: string;
+  /** change, remove and unlink (required there, refused elsewhere): the "id" of one of authFields' requests. */
+  request?: string;
+  /** Any key a newer library knows (an unknown key is ArgumentError "unknown_key"). */
+  [key: string]: JSONValue | undefined;
+}
+
+/** The module's object: PASS, UI or REDIRECT for login, create and link ("success" for change, remove and unlink). */
+export interface AuthResult extends JSONObject {
+  status: 'PASS' | 'UI' | 'REDIRECT' | 'FAIL' | 'RESTART' | 'success';
+}
+
 export interface SessionInfo extends JSONObject {
   api_url: string;
   logged_in: boolean | null;
@@ -119,6 +158,21 @@ export declare class Session {
   clientlogin(fields: InputObject): Promise<ClientLoginResult>;
   /** Continues a clientlogin after UI or REDIRECT; StateError "no_flow" with none in progress. */
   clientloginStep(fields: InputObject): Promise<ClientLoginResult>;
+  /**
+   * What the form of an AuthManager operation must ask (default purpose "login"), with
+   * canpreservestate; StateError "not_logged_in" for link, change, remove and unlink in a
+   * session not logged in.
+   */
+  authFields(purpose?: AuthPurpose, options?: AuthFieldsOptions | null): Promise<AuthFieldsResult>;
+  /**
+   * The first step of an AuthManager operation. FAIL and RESTART reject with LoginError
+   * (.response), a refused change, remove or unlink with ApiError, link/change/remove/unlink
+   * when not logged in with StateError "not_logged_in"; misfit arguments with ArgumentError
+   * before any request.
+   */
+  authBegin(purpose: AuthPurpose, fields?: AuthFieldValues | null, options?: AuthBeginOptions | null): Promise<AuthResult>;
+  /** Continues the login, create or link flow in progress after UI or REDIRECT; StateError "no_flow" with none. */
+  authContinue(fields: AuthFieldValues): Promise<AuthResult>;
   /** Logs out and forgets cookies, tokens and credentials; resolves to {}. */
   logout(): Promise<JSONObject>;
   /** Sets the session's logger (null turns logging off). Synchronous. */

@@ -147,6 +147,9 @@ const SIGNATURES = {
   mw_clientlogin_async: ['int', ['void *', 'const char *', koffi.pointer(DoneFn), 'void *']],
   mw_clientlogin_step_async: ['int', ['void *', 'const char *', koffi.pointer(DoneFn), 'void *']],
   mw_logout_async: ['int', ['void *', koffi.pointer(DoneFn), 'void *']],
+  mw_auth_fields_async: ['int', ['void *', 'const char *', koffi.pointer(DoneFn), 'void *']],
+  mw_auth_begin_async: ['int', ['void *', 'const char *', koffi.pointer(DoneFn), 'void *']],
+  mw_auth_continue_async: ['int', ['void *', 'const char *', koffi.pointer(DoneFn), 'void *']],
   mw_async_error: ['void *', []],
 };
 
@@ -344,6 +347,36 @@ function object(value, what) {
     throw new ArgumentError('wrong_type', `${what} must be a plain object, not ${describe(value)}`);
   }
   return value;
+}
+
+/** An AuthManager purpose argument: a string (the library knows which words it takes). */
+function purposeWord(purpose) {
+  if (typeof purpose !== 'string') {
+    throw new ArgumentError(
+      'wrong_type',
+      `the purpose must be a string ("login", "create", "link", "change", "remove" or "unlink"), not ${describe(purpose)}`,
+    );
+  }
+  return purpose;
+}
+
+/** An options argument (undefined or null: none) as the keys it adds to a call's JSON; the
+ * keys in `positional` are other arguments of the call, refused here. Any other key goes to the
+ * library, which refuses what it does not know ("unknown_key"). */
+function extraOptions(options, positional) {
+  if (options === undefined || options === null) return {};
+  object(options, 'options');
+  for (const key of positional) {
+    if (Object.prototype.hasOwnProperty.call(options, key)) {
+      throw new ArgumentError('invalid_value', `options must not hold "${key}": it is an argument of its own`);
+    }
+  }
+  const extra = {};
+  for (const [key, value] of Object.entries(options)) {
+    // defineProperty, not assignment: an own "__proto__" key stays a key (the library refuses it).
+    Object.defineProperty(extra, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return extra;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,6 +632,77 @@ class Session {
       return Promise.reject(e);
     }
     return this._json('mw_clientlogin_step', C.mw_clientlogin_step_async, fields);
+  }
+
+  /**
+   * What the form of an AuthManager operation must ask (meta=authmanagerinfo with
+   * amirequestsfor=purpose, and the purpose's token, kept for the next authBegin of it).
+   * Resolves to MediaWiki's authmanagerinfo object ({requests, fields, haspreservedstate,
+   * preservedusername, ...}) plus canpreservestate: whether authBegin's preservestate would add
+   * what the wiki kept from a FAIL or RESTART. "login" logs a logged-in session out first
+   * (locally); "link", "change", "remove" and "unlink" reject with StateError "not_logged_in" in a
+   * session that is not logged in, before any request.
+   * @param {'login'|'create'|'link'|'change'|'remove'|'unlink'} [purpose] default "login"
+   * @param {{messageformat?: 'html'|'wikitext'|'raw'|'none'}} [options]
+   */
+  authFields(purpose = 'login', options) {
+    let body;
+    try {
+      body = { purpose: purposeWord(purpose), ...extraOptions(options, ['purpose']) };
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this._json('mw_auth_fields', C.mw_auth_fields_async, body);
+  }
+
+  /**
+   * The first step of an AuthManager operation, posted to the purpose's module: "login"
+   * (clientlogin), "create" (createaccount), "link" (linkaccount), "change"
+   * (changeauthenticationdata), "remove" (removeauthenticationdata) or "unlink"
+   * (unlinkaccount); the library fetches the token. Field values are strings, or booleans for
+   * checkboxes and buttons (false leaves the field out); hidden fields of the last authFields
+   * of the same purpose (a captcha's id) are sent back unless given.
+   *
+   * Resolves to the module's object: status "PASS" (a create carries the new "username" and
+   * does not log the session in), "UI" or "REDIRECT" (continue with authContinue), or
+   * {status: "success"} for change, remove and unlink. FAIL and RESTART reject with LoginError
+   * (.response: the object, with "canpreservestate"; after a FAIL the form again); a refused
+   * change, remove or unlink with ApiError; link, change, remove and unlink in a session not
+   * logged in with StateError "not_logged_in". A misfit (an unknown purpose, preservestate
+   * other than for login and create, returnurl for change, remove or unlink, request missing
+   * for them or given to the others, a field the library sets itself) rejects with
+   * ArgumentError before any request.
+   * @param {'login'|'create'|'link'|'change'|'remove'|'unlink'} purpose
+   * @param {object} [fields] the form's fields
+   * @param {{preservestate?: boolean, returnurl?: string, request?: string}} [options]
+   */
+  authBegin(purpose, fields, options) {
+    let body;
+    try {
+      body = {
+        purpose: purposeWord(purpose),
+        fields: fields === undefined || fields === null ? {} : object(fields, 'fields'),
+        ...extraOptions(options, ['purpose', 'fields']),
+      };
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this._json('mw_auth_begin', C.mw_auth_begin_async, body);
+  }
+
+  /**
+   * Continues the AuthManager flow in progress (login, create or link) after UI or REDIRECT,
+   * with the next fields ({OATHToken: "123456"}, {confirmedLinkIDs: ID}, or the query
+   * parameters the third party appended to the return URL). Same results and errors as
+   * authBegin; with no flow in progress StateError "no_flow", before any request.
+   */
+  authContinue(fields) {
+    try {
+      object(fields, 'fields');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this._json('mw_auth_continue', C.mw_auth_continue_async, fields);
   }
 
   /** Logs out (action=logout) and forgets cookies, tokens and credentials. Resolves to {}. */
