@@ -120,3 +120,56 @@ $wgAuthManagerAutoConfig['secondaryauth'][MediaWiki\Auth\ConfirmLinkSecondaryAut
 	'class' => MediaWiki\Auth\ConfirmLinkSecondaryAuthenticationProvider::class,
 	'sort' => 100,
 ];
+
+// --- Uploads (action=upload: single request, chunked through the upload stash) ----------------
+$wgEnableUploads = true;
+// In the wiki's folder, not Debian's shared /var/lib/mediawiki/images. php -S serves only
+// /usr/share/mediawiki, so the files' URLs go through img_auth.php, which streams them from
+// here (http://127.0.0.1:PORT/img_auth.php/a/ab/Name.png; a public wiki: no login needed).
+// The stash's chunks and assembled files live in its temp/ zone, their rows in table uploadstash.
+if ( isset( $mwauthTestWikiDir ) ) {
+	$wgUploadDirectory = "$mwauthTestWikiDir/images";
+	$wgUploadPath = "$wgScriptPath/img_auth.php";
+}
+// png is already in the default list; txt and bin added. $wgStrictFileExtensions and
+// $wgCheckFileExtensions stay on (other extensions: filetype-banned / filetype-unwanted-type),
+// $wgVerifyMimeType too (a .png or .txt must look like one).
+$wgFileExtensions = array_values( array_unique( array_merge( $wgFileExtensions, [ 'png', 'txt', 'bin' ] ) ) );
+// Test only: a .bin file may hold any bytes. Content sniffing names some byte strings something
+// else (a file that starts with "OggS" is application/ogg, "ID3" audio/mpeg, "GIF89a" image/gif,
+// the PNG signature image/png, ...), and such a .bin would fail with verification-error
+// filetype-mime-mismatch. This makes the type of every .bin application/octet-stream (MediaWiki's
+// alias: unknown/unknown), which passes for an extension MediaWiki cannot recognize by content.
+// (The checks that run before it stay: e.g. "<?php" or "<script" near the start is still refused.)
+$wgHooks['MimeMagicImproveFromExtension'][] = static function ( $mimeAnalyzer, $ext, &$mime ) {
+	if ( strtolower( (string)$ext ) === 'bin' ) {
+		$mime = 'application/octet-stream';
+	}
+};
+// 1.39 also checks what Internet Explorer would make of the first 256 bytes: random bytes that
+// start with "MZ" (1 in 65536) are application/x-msdownload to it, an excluded type
+// (verification-error filetype-bad-ie-mime). 1.43 no longer has that check; off here too.
+$wgVerifyMimeTypeIE = false;
+// 64 MiB in one request must work (MediaWiki's default is 100 MiB). PHP's own limits are -d flags
+// of the php -S servers (with-wiki.sh): upload_max_filesize 144M and post_max_size 152M, just
+// above this, so a file of 128..144 MiB gets MediaWiki's own error (file-too-large), not PHP's
+// (badupload: upload_max_filesize; a body over post_max_size reaches MediaWiki empty).
+$wgMaxUploadSize = 128 * 1024 * 1024;
+// $wgMinUploadChunkSize stays MediaWiki's 1024: every chunk but the last must be >= 1 KiB
+// (siteinfo: minuploadchunksize 1024).
+// Every logged-in user may upload (core's defaults for group user: upload, reupload,
+// reupload-shared, movefile); said again here because the tests rely on it. A bot password
+// needs the grants uploadfile (upload, reupload-own) or uploadeditmovefile (+ reupload, ...):
+// MwBot's and MwPlain's have both (with-wiki.sh).
+$wgGroupPermissions['user']['upload'] = true;
+$wgGroupPermissions['user']['reupload'] = true;
+$wgGroupPermissions['bot']['upload'] = true;
+$wgAllowCopyUploads = false;
+// Uploads are rate limited (8 per minute per IP and per newbie); every test uploads from 127.0.0.1.
+$wgRateLimits['upload'] = [ 'ip' => [ 10000, 60 ], 'newbie' => [ 10000, 60 ], 'user' => [ 10000, 60 ] ];
+
+// --- REST API (rest.php, e.g. /rest.php/v1/page/Main_Page) ------------------------------------
+// Nothing to set: rest.php answers under php -S as it is ($wgRestPath = /rest.php, the path after
+// it is PATH_INFO), and a bot-password session works there too (BotPasswordSessionProvider
+// serves the API and REST entry points). Writes from a cookie session need the csrf token in the
+// JSON body ("token"); see tests/wiki/README.md for what 1.39 and 1.43 answer without one.

@@ -10,7 +10,8 @@ set -euo pipefail
 API=$MWAUTH_TEST_API_URL
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=$(mktemp -d)
-trap 'rm -rf -- "$T"' EXIT
+BIG= # the 64 MiB file, in the wiki's folder while it exists
+trap 'rm -rf -- "$T" ${BIG:+"$BIG"}' EXIT
 fails=0
 
 ok() { printf 'ok   %s\n' "$*"; }
@@ -446,6 +447,179 @@ if [ "${MWAUTH_TEST_MW_VERSION:-1.39}" = 1.43 ]; then
 	[ "$(json "$T/edit.json" 'j["edit"].get("tempusercreated")')" = True ] && [ "$(api_error "$T/link.json")" = notloggedin ] &&
 		ok "1.43: linkaccount as a temporary account -> notloggedin" || bad "temporary account linkaccount: $(cat "$T/edit.json" "$T/link.json")"
 fi
+
+# --- uploads (action=upload) as MwBot through its bot password ---------------------------------
+# Names are new for each run (a kept wiki can be smoke-tested again).
+V=${MWAUTH_TEST_MW_VERSION:-1.39}
+U=$T/upload.jar SFX=$$-$RANDOM
+r=$(login "$U" "$MWAUTH_TEST_BOT_USER" "$MWAUTH_TEST_BOT_PASSWORD")
+[ "$r" = Success ] || bad "upload login: $(cat "$T/login.json")"
+UCSRF=$(csrf "$U")
+upload() { # OUT [curl -F args]: multipart action=upload with MwBot's csrf token -> OUT
+	local out=$1; shift
+	curl -sS -b "$U" -c "$U" "$API" -F action=upload -F format=json -F formatversion=2 --form-string "token=$UCSRF" "$@" >"$out"
+	show "$out"
+}
+sha1() { sha1sum "$1" | cut -d' ' -f1; }
+get "$U" 'action=query&meta=siteinfo&siprop=general' >"$T/si.json"
+[ "$(json "$T/si.json" '" ".join(str(j["query"]["general"].get(k)) for k in ("uploadsenabled", "minuploadchunksize", "maxuploadsize"))')" = "True 1024 134217728" ] &&
+	ok "siteinfo: uploadsenabled, minuploadchunksize 1024, maxuploadsize 134217728 (128 MiB)" || bad "siteinfo: $(cat "$T/si.json")"
+# a small PNG (8x8 random pixels)
+python3 - "$T/small.png" <<'EOF'
+import os, struct, sys, zlib
+w = h = 8
+raw = b"".join(b"\0" + os.urandom(3 * w) for _ in range(h))
+chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                              + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+EOF
+PNG=Mwauth_smoke_$SFX.png
+upload "$T/up.json" -F "filename=$PNG" -F "file=@$T/small.png" -F comment=smoke -F "text=smoke upload"
+if [ "$(json "$T/up.json" 'j["upload"]["result"] + " " + j["upload"]["imageinfo"]["sha1"] + " " + j["upload"]["imageinfo"]["mime"] + " " + j["upload"]["imageinfo"]["user"]')" = "Success $(sha1 "$T/small.png") image/png MwBot" ]; then
+	ok "upload of a small PNG -> Success, imageinfo sha1 = sha1sum, image/png, by MwBot"
+else bad "small upload: $(cat "$T/up.json")"; fi
+url=$(json "$T/up.json" 'j["upload"].get("imageinfo", {}).get("url", "")')
+curl -sS -o "$T/down.png" "$url"
+case $url in "${API%/api.php}/img_auth.php/"*) [ "$(sha1 "$T/down.png")" = "$(sha1 "$T/small.png")" ] ;; *) false ;; esac &&
+	ok "its url (img_auth.php/...) serves the same bytes" || bad "download of '$url': $(head -c 300 "$T/down.png")"
+get "$U" "action=query&prop=imageinfo&iiprop=sha1%7Csize&titles=File:$PNG" >"$T/ii.json"
+[ "$(json "$T/ii.json" 'j["query"]["pages"][0]["imageinfo"][0]["sha1"]')" = "$(sha1 "$T/small.png")" ] &&
+	ok "prop=imageinfo: the same sha1" || bad "imageinfo: $(cat "$T/ii.json")"
+upload "$T/up.json" -F "filename=$PNG" -F "file=@$T/small.png"
+[ "$(json "$T/up.json" 'j["upload"]["result"] + " " + j["upload"]["warnings"].get("exists", "-") + " " + str("nochange" in j["upload"]["warnings"]) + " " + str(bool(j["upload"].get("filekey")))')" = "Warning $PNG True True" ] &&
+	ok "the same file under the same name -> Warning exists + nochange (and a filekey)" || bad "same upload again: $(cat "$T/up.json")"
+upload "$T/up.json" -F "filename=Mwauth_smoke_copy_$SFX.png" -F "file=@$T/small.png"
+[ "$(json "$T/up.json" 'j["upload"]["result"] + " " + str(j["upload"]["warnings"].get("duplicate"))')" = "Warning ['$PNG']" ] &&
+	ok "the same file under another name -> Warning duplicate [$PNG]" || bad "duplicate upload: $(cat "$T/up.json")"
+printf 'mwauth smoke %s\n' "$SFX" >"$T/small.txt"
+upload "$T/up.json" -F "filename=Mwauth_smoke_text_$SFX.txt" -F "file=@$T/small.txt"
+[ "$(json "$T/up.json" 'j["upload"]["result"] + " " + j["upload"]["imageinfo"]["sha1"] + " " + j["upload"]["imageinfo"]["mime"]')" = "Success $(sha1 "$T/small.txt") text/plain" ] &&
+	ok "upload of a .txt -> Success, text/plain" || bad "txt upload: $(cat "$T/up.json")"
+head -c 1000 /dev/urandom >"$T/random.bin"
+upload "$T/up.json" -F "filename=Mwauth_smoke_$SFX.exe" -F "file=@$T/random.bin"
+[ "$(api_error "$T/up.json")" = filetype-banned ] && ok "a .exe -> filetype-banned" || bad ".exe upload: $(cat "$T/up.json")"
+upload "$T/up.json" -F "filename=Mwauth_smoke_notpng_$SFX.png" -F "file=@$T/random.bin"
+[ "$(json "$T/up.json" 'j["error"]["code"] + " " + j["error"]["details"][0]')" = "verification-error filetype-mime-mismatch" ] &&
+	ok "random bytes as .png -> verification-error filetype-mime-mismatch" || bad "random .png: $(cat "$T/up.json")"
+
+# chunked: ~3 MiB in 1 MiB chunks through the stash, then one request to publish
+CH=$T/chunked.bin CHUNK=$((1024 * 1024))
+head -c $((3 * CHUNK + 54321)) /dev/urandom >"$CH"
+size=$(stat -c %s "$CH")
+split -b "$CHUNK" -d -a 3 "$CH" "$T/part."
+off=0 key= firstkey= chunks_ok=1 n=0
+for part in "$T"/part.*; do
+	n=$((n + 1))
+	args=(-F stash=1 -F "filename=Mwauth_smoke_chunked_$SFX.bin" -F "filesize=$size" -F "offset=$off" -F "chunk=@$part;filename=chunk.bin")
+	[ -z "$key" ] || args+=(-F "filekey=$key")
+	upload "$T/chunk.json" "${args[@]}"
+	off=$((off + $(stat -c %s "$part")))
+	res=$(json "$T/chunk.json" 'j.get("upload", {}).get("result", "-")')
+	key=$(json "$T/chunk.json" 'j.get("upload", {}).get("filekey", "")')
+	[ -n "$firstkey" ] || firstkey=$key
+	if [ "$off" -lt "$size" ]; then # not the last: Continue, the next offset, the same filekey
+		[ "$res $(json "$T/chunk.json" 'j["upload"].get("offset")') $key" = "Continue $off $firstkey" ] || { chunks_ok=0; echo "  chunk $n: $(cat "$T/chunk.json")"; }
+	fi
+done
+if [ "$chunks_ok" = 1 ] && [ "$n" = 4 ] && [ "$res" = Success ] && [ -n "$key" ] && [ "$key" != "$firstkey" ] &&
+	[ "$(json "$T/chunk.json" 'j["upload"]["imageinfo"]["sha1"]')" = "$(sha1 "$CH")" ]; then
+	ok "chunked upload: 3 x Continue (offset, one filekey), the 4th chunk -> Success with a new filekey, stashed sha1 = sha1sum"
+else bad "chunked upload (n=$n): $(cat "$T/chunk.json")"; fi
+get "$U" "action=query&prop=stashimageinfo&siiprop=size%7Csha1&siifilekey=$key" >"$T/sii.json"
+[ "$(json "$T/sii.json" 'str(j["query"]["stashimageinfo"][0]["size"]) + " " + j["query"]["stashimageinfo"][0]["sha1"]')" = "$size $(sha1 "$CH")" ] &&
+	ok "prop=stashimageinfo of that filekey: size and sha1" || bad "stashimageinfo: $(cat "$T/sii.json")"
+upload "$T/up.json" -F "filename=Mwauth_smoke_chunked_$SFX.bin" -F "filekey=$firstkey" -F comment=smoke
+[ "$(api_error "$T/up.json")" = uploadstash-file-not-found ] && ok "publishing with the chunks' filekey -> uploadstash-file-not-found" ||
+	bad "publish with the first filekey: $(cat "$T/up.json")"
+upload "$T/up.json" -F "filename=Mwauth_smoke_chunked_$SFX.bin" -F "filekey=$key" -F comment=smoke -F "text=chunked smoke upload"
+[ "$(json "$T/up.json" 'j["upload"]["result"] + " " + j["upload"]["imageinfo"]["sha1"] + " " + str(j["upload"]["imageinfo"]["size"])')" = "Success $(sha1 "$CH") $size" ] &&
+	ok "publishing with the last answer's filekey -> Success, sha1 = sha1sum, size $size" || bad "publish: $(cat "$T/up.json")"
+head -c 3000 /dev/urandom >"$T/s.bin"; head -c 1024 "$T/s.bin" >"$T/s1"; head -c 500 "$T/s.bin" >"$T/s0"
+upload "$T/c.json" -F stash=1 -F "filename=Mwauth_smoke_small_$SFX.bin" -F filesize=3000 -F offset=0 -F "chunk=@$T/s0;filename=chunk.bin"
+[ "$(api_error "$T/c.json")" = chunk-too-small ] && ok "a 500-byte chunk that is not the last -> chunk-too-small" || bad "small chunk: $(cat "$T/c.json")"
+upload "$T/c.json" -F stash=1 -F "filename=Mwauth_smoke_small_$SFX.bin" -F filesize=3000 -F offset=0 -F "chunk=@$T/s1;filename=chunk.bin"
+k=$(json "$T/c.json" 'j.get("upload", {}).get("filekey", "")')
+upload "$T/c.json" -F stash=1 -F "filename=Mwauth_smoke_small_$SFX.bin" -F filesize=3000 -F offset=1500 -F "filekey=$k" -F "chunk=@$T/s1;filename=chunk.bin"
+[ "$(json "$T/c.json" 'j["error"]["code"] + " " + str(j["error"].get("offset"))')" = "stashfailed 1024" ] &&
+	ok "a chunk at the wrong offset -> stashfailed, error.offset 1024 (the expected one)" || bad "wrong offset: $(cat "$T/c.json")"
+upload "$T/c.json" -F stash=1 -F "filename=Mwauth_smoke_small_$SFX.bin" -F filesize=3000 -F offset=1024 -F "chunk=@$T/s1;filename=chunk.bin"
+[ "$(api_error "$T/c.json")" = filekeyneeded ] && ok "offset > 0 without filekey -> filekeyneeded" || bad "no filekey: $(cat "$T/c.json")"
+
+# 64 MiB in one request (PHP's limits are the servers' -d flags)
+BIG=$MWAUTH_TEST_WIKI_DIR/smoke-64m-$SFX.bin
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$BIG"
+t0=$SECONDS
+upload "$T/big.json" -F "filename=Mwauth_smoke_64m_$SFX.bin" -F "file=@$BIG"
+[ "$(json "$T/big.json" 'j["upload"]["result"] + " " + j["upload"]["imageinfo"]["sha1"] + " " + str(j["upload"]["imageinfo"]["size"])')" = "Success $(sha1 "$BIG") 67108864" ] &&
+	ok "a 64 MiB .bin of random bytes in one request -> Success, sha1 = sha1sum ($((SECONDS - t0)) s)" || bad "64 MiB upload: $(head -c 2000 "$T/big.json")"
+rm -f -- "$BIG"; BIG=
+
+# --- REST API (rest.php) with the bot's cookie session ---------------------------------------
+: "${MWAUTH_TEST_REST_URL:?}"
+REST=$MWAUTH_TEST_REST_URL
+rest() { # JAR METHOD PATH OUT [BODY-FILE]: prints the HTTP status
+	local args=(-sS -b "$1" -c "$1" -o "$4" -w '%{http_code}' -X "$2")
+	[ -z "${5:-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "@$5")
+	curl "${args[@]}" "$REST$3"
+}
+# body SOURCE COMMENT TOKEN-or-"" LATEST-or-"" > file
+body() { python3 -c 'import json,sys; b={"source": sys.argv[1], "comment": sys.argv[2]}
+if sys.argv[3]: b["token"] = sys.argv[3]
+if sys.argv[4]: b["latest"] = {"id": int(sys.argv[4])}
+print(json.dumps(b))' "$@"; }
+# an error answer: "STATUS|httpCode httpReason errorKey-or-- has-messageTranslations.en" of FILE
+rest_err() { printf '%s|%s' "$1" "$(json "$2" 'str(j["httpCode"]) + " " + j["httpReason"] + " " + j.get("errorKey", "-") + " " + str(bool(j["messageTranslations"]["en"]))')"; }
+# WANT = "CODE REASON ERRORKEY-or--": what rest_err prints for it
+want_err() { printf '%s|%s True' "${1%% *}" "$1"; }
+code=$(rest "$U" GET /v1/page/Main_Page "$T/rp.json")
+[ "$code $(json "$T/rp.json" 'j["key"] + " " + j["content_model"] + " " + str(j["latest"]["id"] > 0)')" = "200 Main_Page wikitext True" ] &&
+	ok "REST GET /v1/page/Main_Page -> 200, key, latest.id, source" || bad "REST GET page ($code): $(cat "$T/rp.json")"
+code=$(rest "$U" GET /v1/page/Main_Page/history "$T/rh.json")
+[ "$code $(json "$T/rh.json" 'str(len(j["revisions"]) > 0) + " " + str(j["revisions"][0]["id"] > 0)')" = "200 True True" ] &&
+	ok "REST GET /v1/page/Main_Page/history -> 200, revisions" || bad "REST GET history ($code): $(cat "$T/rh.json")"
+code=$(rest "$U" GET /v1/page/Mwauth_no_such_page_$SFX "$T/r404.json")
+if [ "$V" = 1.43 ]; then want="404 Not Found rest-nonexistent-title"; else want="404 Not Found -"; fi
+[ "$(rest_err "$code" "$T/r404.json")" = "$(want_err "$want")" ] &&
+	ok "REST GET of a missing page -> $want (httpCode httpReason errorKey messageTranslations.en)" ||
+	bad "REST 404 ($code): $(cat "$T/r404.json")"
+# PUT /v1/page/Sandbox: token in the body (a cookie session is not safe against CSRF);
+# "latest" when the page exists (without it the PUT only creates)
+latest=
+[ "$(rest "$U" GET /v1/page/Sandbox "$T/rs.json")" = 200 ] && latest=$(json "$T/rs.json" 'j["latest"]["id"]')
+SRC="mwauth smoke REST edit $SFX"
+body "$SRC" "smoke REST $SFX" "$UCSRF" "$latest" >"$T/b.json"
+code=$(rest "$U" PUT /v1/page/Sandbox "$T/rput.json" "$T/b.json")
+if [ -n "$latest" ]; then want=200; else want=201; fi
+[ "$code $(json "$T/rput.json" 'j["source"] + "|" + str(j["latest"]["id"] > 0)')" = "$want $SRC|True" ] &&
+	ok "REST PUT /v1/page/Sandbox with the csrf token in the body -> $want" || bad "REST PUT ($code): $(cat "$T/rput.json")"
+newrev=$(json "$T/rput.json" 'j.get("latest", {}).get("id", 0)')
+code=$(rest "$U" GET /v1/page/Sandbox/history "$T/rh.json")
+[ "$code $(json "$T/rh.json" 'str(j["revisions"][0]["id"]) + " " + j["revisions"][0]["user"]["name"] + " " + j["revisions"][0]["comment"]')" = "200 $newrev MwBot smoke REST $SFX" ] &&
+	ok "REST history of Sandbox: the newest revision is MwBot's" || bad "REST history ($code): $(cat "$T/rh.json")"
+body "$SRC again" "smoke REST 2" "$UCSRF" "$newrev" >"$T/b.json"
+code=$(rest "$U" PUT /v1/page/Sandbox "$T/rput.json" "$T/b.json")
+[ "$code" = 200 ] && ok "REST PUT with latest.id = that revision -> 200" || bad "REST PUT 2 ($code): $(cat "$T/rput.json")"
+body "$SRC stale" "smoke REST 3" "$UCSRF" "$newrev" >"$T/b.json"
+code=$(rest "$U" PUT /v1/page/Sandbox "$T/rerr.json" "$T/b.json")
+if [ "$V" = 1.43 ]; then want="409 Conflict edit-conflict"; else want="409 Conflict -"; fi
+[ "$(rest_err "$code" "$T/rerr.json")" = "$(want_err "$want")" ] && ok "REST PUT with a stale latest.id -> $want" || bad "REST stale PUT ($code): $(cat "$T/rerr.json")"
+body "$SRC notoken" "smoke REST 4" "" "$newrev" >"$T/b.json"
+code=$(rest "$U" PUT /v1/page/Sandbox "$T/rerr.json" "$T/b.json")
+# 1.39: the action API's error (token missing); 1.43: the REST handler's own token check
+if [ "$V" = 1.43 ]; then
+	[ "$(rest_err "$code" "$T/rerr.json")" = "$(want_err "403 Forbidden rest-badtoken")" ] &&
+		ok "1.43: REST PUT from the cookie session without a token -> 403 errorKey rest-badtoken" || bad "REST PUT without token ($code): $(cat "$T/rerr.json")"
+else
+	[ "$(rest_err "$code" "$T/rerr.json") $(json "$T/rerr.json" 'j.get("actionModuleErrorCode")')" = "$(want_err "400 Bad Request -") missingparam" ] &&
+		ok "1.39: REST PUT from the cookie session without a token -> 400 actionModuleErrorCode missingparam" || bad "REST PUT without token ($code): $(cat "$T/rerr.json")"
+fi
+body "$SRC badtoken" "smoke REST 5" "0123456789abcdef0123456789abcdef+\\" "$newrev" >"$T/b.json"
+code=$(rest "$U" PUT /v1/page/Sandbox "$T/rerr.json" "$T/b.json")
+if [ "$V" = 1.43 ]; then want="403 Forbidden rest-badtoken"; else want="403 Forbidden -"; fi
+[ "$(rest_err "$code" "$T/rerr.json")" = "$(want_err "$want")" ] && ok "REST PUT with a wrong token -> $want" || bad "REST PUT bad token ($code): $(cat "$T/rerr.json")"
+code=$(rest "$U" GET /v1/page/Sandbox/history "$T/rh.json")
+[ "$(json "$T/rh.json" 'j["revisions"][0]["user"]["name"] + " " + j["revisions"][0]["comment"]')" = "MwBot smoke REST 2" ] &&
+	ok "the refused PUTs left no revision" || bad "history after refused PUTs: $(cat "$T/rh.json")"
 
 # bot passwords are untouched by all this
 r=$(login "$T/bot2.jar" "$MWAUTH_TEST_BOT_USER" "$MWAUTH_TEST_BOT_PASSWORD")

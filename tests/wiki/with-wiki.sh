@@ -215,10 +215,14 @@ require $(php_str "$TESTBED/LocalSettings.test.php");
 EOF
 
 # --- 4. servers (started now; they boot while the users are created) ----------
+# PHP's limits for the servers (given after "php", so on 1.43 they reach the root's PHP 8.4):
+# a 64 MiB file in one request must pass (MediaWiki's own limit, $wgMaxUploadSize, is 128 MiB;
+# Debian's defaults are 2M / 8M). MediaWiki only ever raises memory_limit ($wgMemoryLimit).
+SERVER_PHP=("${PHP[@]}" -d upload_max_filesize=144M -d post_max_size=152M -d memory_limit=512M)
 start_server() { # PORT LOGFILE
 	local pidfile=$WIKI_DIR/server-$1.pid
 	PHP_CLI_SERVER_WORKERS=4 setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" \
-		"${PHP[@]}" -S "127.0.0.1:$1" -t "$MW" </dev/null >>"$2" 2>&1 &
+		"${SERVER_PHP[@]}" -S "127.0.0.1:$1" -t "$MW" </dev/null >>"$2" 2>&1 &
 	SERVER_PIDS+=("$!")
 	local i
 	for ((i = 0; i < 500; i++)); do [ -s "$pidfile" ] && break; sleep 0.02; done # 10 s on a busy machine
@@ -227,11 +231,11 @@ start_server() { # PORT LOGFILE
 }
 start_server "$PORT" "$WIKI_DIR/server.log"
 start_server "$QUIET_PORT" "$WIKI_DIR/quiet.log"
-# What restart-wiki.sh needs to start the main server again as it was started.
+# What restart-wiki.sh needs to start the main server again as it was started (flags included).
 {
 	printf 'PORT=%q\nLOG=%q\nMW=%q\n' "$PORT" "$WIKI_DIR/server.log" "$MW"
 	printf 'PHP=('
-	printf '%q ' "${PHP[@]}"
+	printf '%q ' "${SERVER_PHP[@]}"
 	printf ')\n'
 } >"$WIKI_DIR/server.env"
 
@@ -244,10 +248,10 @@ user_json() { # NAME PASSWORD [MORE-JSON-MEMBERS]
 {
 	printf '{"users": [\n'
 	user_json MwBot "$(rand32 24)" '"groups": ["bot"], "botpassword": {"appid": "'"$BOT_APP"'",
-		"grants": ["basic", "highvolume", "editpage", "createeditmovepage"], "password": "'"$BOT_PASSWORD"'"}'
+		"grants": ["basic", "highvolume", "editpage", "createeditmovepage", "uploadfile", "uploadeditmovefile"], "password": "'"$BOT_PASSWORD"'"}'
 	printf ',\n'
 	user_json MwPlain "$(rand32 24)" '"botpassword": {"appid": "'"$BOT_APP"'",
-		"grants": ["basic", "editpage", "createeditmovepage"], "password": "'"$PLAIN_PASSWORD"'"}'
+		"grants": ["basic", "editpage", "createeditmovepage", "uploadfile", "uploadeditmovefile"], "password": "'"$PLAIN_PASSWORD"'"}'
 	printf ',\n'
 	user_json MwHuman "$HUMAN_PASSWORD"
 	for i in 1 2 3; do
@@ -293,6 +297,9 @@ export MWAUTH_TEST_API_URL="http://127.0.0.1:$PORT/api.php"
 export MWAUTH_TEST_SERVER_LOG="$WIKI_DIR/server.log"
 export MWAUTH_TEST_QUIET_API_URL="http://127.0.0.1:$QUIET_PORT/api.php"
 export MWAUTH_TEST_QUIET_LOG="$WIKI_DIR/quiet.log"
+export MWAUTH_TEST_REST_URL="http://127.0.0.1:$PORT/rest.php"
+export MWAUTH_TEST_QUIET_REST_URL="http://127.0.0.1:$QUIET_PORT/rest.php"
+export MWAUTH_TEST_UPLOAD_DIR="$WIKI_DIR/images"
 export MWAUTH_TEST_WIKI_DIR="$WIKI_DIR"
 export MWAUTH_TEST_MW_VERSION="$MW_VERSION"
 export MWAUTH_TEST_CACHE_DB="$DB_DIR/wikicache.sqlite"
