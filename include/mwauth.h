@@ -478,14 +478,16 @@ mw_result mw_upload(mw_session *session, const char *request_json, char **out_js
  * application/json, and not with GET. A write (any method but GET) from a cookie session
  * carries the Action API's csrf token as the body object's "token" member (added unless the
  * body has one; a write body that is not an object is MW_ERR_ARGUMENT "invalid_value"; refreshed
- * once on rest-badtoken); an OAuth session never adds one. HTTP 429 and 503 are retried as for
+ * once on rest-badtoken, which MediaWiki 1.43 sends; 1.39 refuses a bad token with a bare 403
+ * and no code, then returned as it is); an OAuth session never adds one. HTTP 429 and 503 are retried as for
  * mw_request(). The REST API has no "assert": a session the wiki dropped reads as anonymous and
  * its writes fail with the wiki's error (no re-login happens here; a pending bot_password login
  * does, before the first call).
  *
  * On MW_OK (a 2xx answer), out: {"status": 200, "body": <the JSON answer, or its text as a
  * string when it is not JSON>}. Any other status is MW_ERR_HTTP with "http_status", "code" and
- * "info" from the wiki's error body where it has them ("errorKey" or "error";
+ * "info" from the wiki's error body where it has them ("errorKey", "actionModuleErrorCode" or
+ * "error";
  * "messageTranslations", "message" or "httpReason"; else code "http_status"), and the whole body
  * under the error's "body".
  *
@@ -493,7 +495,9 @@ mw_result mw_upload(mw_session *session, const char *request_json, char **out_js
  * `session` is NULL or a live handle from mw_session_new(); string arguments are NULL or
  * NUL-terminated; `out_json` is NULL or points to writable storage for one pointer.
  */
-mw_result mw_rest(mw_session *session, const char *request_json, char **out_json);
+mw_result mw_rest(mw_session *session,
+                  const char *request_json,
+                  char **out_json);
 
 /**
  * Logs out: POST action=logout with a csrf token, then forgets the session's cookies, tokens

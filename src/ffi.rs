@@ -763,14 +763,16 @@ pub unsafe extern "C" fn mw_upload(
 /// application/json, and not with GET. A write (any method but GET) from a cookie session
 /// carries the Action API's csrf token as the body object's "token" member (added unless the
 /// body has one; a write body that is not an object is MW_ERR_ARGUMENT "invalid_value"; refreshed
-/// once on rest-badtoken); an OAuth session never adds one. HTTP 429 and 503 are retried as for
+/// once on rest-badtoken, which MediaWiki 1.43 sends; 1.39 refuses a bad token with a bare 403
+/// and no code, then returned as it is); an OAuth session never adds one. HTTP 429 and 503 are retried as for
 /// mw_request(). The REST API has no "assert": a session the wiki dropped reads as anonymous and
 /// its writes fail with the wiki's error (no re-login happens here; a pending bot_password login
 /// does, before the first call).
 ///
 /// On MW_OK (a 2xx answer), out: {"status": 200, "body": <the JSON answer, or its text as a
 /// string when it is not JSON>}. Any other status is MW_ERR_HTTP with "http_status", "code" and
-/// "info" from the wiki's error body where it has them ("errorKey" or "error";
+/// "info" from the wiki's error body where it has them ("errorKey", "actionModuleErrorCode" or
+/// "error";
 /// "messageTranslations", "message" or "httpReason"; else code "http_status"), and the whole body
 /// under the error's "body".
 ///

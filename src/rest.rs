@@ -120,7 +120,9 @@ pub(crate) fn interpret(response: HttpResponse) -> std::result::Result<Value, Fa
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
+    // 1.43 names every error (errorKey); 1.39 only those passed on from an Action API module.
     let code = text("errorKey")
+        .or_else(|| text("actionModuleErrorCode"))
         .or_else(|| text("error"))
         .unwrap_or("http_status")
         .to_string();
