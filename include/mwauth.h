@@ -276,8 +276,9 @@ mw_result mw_clientlogin_fields(mw_session *session, const char *options_json, c
  * Starts the AuthManager login (action=clientlogin) with the form's fields:
  * {"username": ..., "password": ..., "captchaWord": ..., "rememberMe": true, ...}, optionally
  * "returnurl" (sent as loginreturnurl; default: the api_url) and "preservestate": true. Field
- * values are strings, or booleans for checkboxes (false leaves the field out). Hidden fields of
- * the last form fetched are sent back unless overridden; a captcha id is used once. Field
+ * values are strings, booleans for checkboxes (false leaves the field out), or arrays of
+ * strings for a multiselect (sent as NAME[] once per value). Hidden fields of the last form
+ * fetched are sent back unless overridden; a captcha id is used once. Field
  * names the library sends itself (action, format, formatversion, errorformat, maxlag, assert,
  * logintoken, logincontinue, loginreturnurl, loginpreservestate, loginmergerequestfields,
  * loginmessageformat, loginrequests) are MW_ERR_ARGUMENT.
@@ -347,9 +348,10 @@ mw_result mw_auth_fields(mw_session *session, const char *options_json, char **o
  *
  * Parameters are spelled as MediaWiki's modules take them: createtoken, createreturnurl,
  * createpreservestate, linktoken, linkreturnurl, changeauthtoken, changeauthrequest, and plain
- * token and request for remove and unlink. "fields" are as for mw_clientlogin() (strings, or
- * booleans for checkboxes; the hidden fields of the last form fetched for the same purpose are
- * sent back, a captcha id once). "returnurl" (default: the api_url) is for login, create and
+ * token and request for remove and unlink. "fields" are as for mw_clientlogin() (strings,
+ * booleans for checkboxes, arrays of strings for a multiselect; the hidden fields of the last
+ * form fetched for the same purpose are sent back, a captcha id once; fetching a form does not
+ * end the flow in progress). "returnurl" (default: the api_url) is for login, create and
  * link; "preservestate" for login and create; "request", the AuthenticationRequest id from
  * mw_auth_fields(), is required for change, remove and unlink and refused elsewhere: each
  * misfit is MW_ERR_ARGUMENT "invalid_value" before any request. Beginning an operation ends the

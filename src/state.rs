@@ -100,16 +100,15 @@ fn is_true(value: &Value) -> bool {
     value != &Value::Bool(false) && !value.is_null()
 }
 
-/// The AuthManager flow of the session: a form fetched, or a flow that may continue.
+/// The AuthManager side of the session, each part with the wiki session (generation) it
+/// belongs to.
 #[derive(Default)]
-enum Flow {
-    #[default]
-    None,
-    /// A form fetched for a purpose, in the wiki session of `generation`: its token and hidden
-    /// fields go with the next first step of that purpose.
-    Form { generation: u64, form: Form },
-    /// After UI or REDIRECT, in the wiki session of `generation`.
-    Continuing { generation: u64, step: Step },
+struct Flow {
+    /// The last form fetched: its token and hidden fields go with the next first step of its
+    /// purpose. Fetching one does not end a flow in progress.
+    form: Option<(u64, Form)>,
+    /// The flow in progress, after UI or REDIRECT.
+    step: Option<(u64, Step)>,
 }
 
 /// How a new session starts.
@@ -175,7 +174,7 @@ impl State {
             login_pending,
             relogins_paused_until: None,
             logged_in_generation: None,
-            flow: Flow::None,
+            flow: Flow::default(),
             assert_when_logged_in: asserting,
         }
     }
@@ -228,22 +227,16 @@ impl State {
         purpose: Purpose,
         generation: u64,
     ) -> Option<Form> {
-        match std::mem::take(&mut self.flow) {
-            Flow::Form {
-                generation: g,
-                form,
-            } if g == generation && form.purpose == purpose => Some(form),
+        match self.flow.form.take() {
+            Some((g, form)) if g == generation && form.purpose == purpose => Some(form),
             _ => None,
         }
     }
 
     /// The step a flow in progress continues with, if its wiki session is still the one.
     pub(crate) fn step(&self, generation: u64) -> Option<&Step> {
-        match &self.flow {
-            Flow::Continuing {
-                generation: g,
-                step,
-            } if *g == generation => Some(step),
+        match &self.flow.step {
+            Some((g, step)) if *g == generation => Some(step),
             _ => None,
         }
     }
@@ -266,7 +259,7 @@ impl State {
     /// session keeps asserting if it did: other threads' requests must fail, not go out
     /// anonymously.
     pub(crate) fn fresh_session(&mut self, _exclusive: &Exclusive<'_>) {
-        self.flow = Flow::None;
+        self.flow = Flow::default();
         self.identity = Identity {
             logged_in: Some(false),
             asserting: self.identity.asserting,
@@ -286,7 +279,7 @@ impl State {
         auth: AuthKind,
         credentials: Option<&Credentials>,
     ) {
-        self.flow = Flow::None;
+        self.flow = Flow::default();
         self.logged_in_generation = Some(generation);
         self.identity = Identity {
             logged_in: Some(true),
@@ -342,7 +335,7 @@ impl State {
 
     /// A form was fetched in wiki session `generation`.
     pub(crate) fn form_fetched(&mut self, _exclusive: &Exclusive<'_>, generation: u64, form: Form) {
-        self.flow = Flow::Form { generation, form };
+        self.flow.form = Some((generation, form));
     }
 
     /// A step answered UI or REDIRECT: the flow continues with `step`.
@@ -352,7 +345,10 @@ impl State {
         generation: u64,
         step: Step,
     ) {
-        self.flow = Flow::Continuing { generation, step };
+        self.flow = Flow {
+            form: None,
+            step: Some((generation, step)),
+        };
     }
 
     /// A step ended the flow (PASS, a refusal, an error), leaving `form` for the next attempt
@@ -363,9 +359,9 @@ impl State {
         generation: u64,
         form: Option<Form>,
     ) {
-        self.flow = match form {
-            Some(form) => Flow::Form { generation, form },
-            None => Flow::None,
+        self.flow = Flow {
+            form: form.map(|form| (generation, form)),
+            step: None,
         };
     }
 

@@ -195,7 +195,8 @@ fn restart_then_login_with_preservestate_links_the_identity() {
             .is_some(),
         "{confirm}"
     );
-    let out = continue_with(&s, json!({"confirmedLinkIDs": id})).unwrap();
+    // A multiselect: an array, sent as confirmedLinkIDs[] per value.
+    let out = continue_with(&s, json!({"confirmedLinkIDs": [id]})).unwrap();
     assert_eq!(out["status"], "PASS", "{out}");
     assert_eq!(user_name(&s), user);
 
@@ -217,6 +218,8 @@ fn linkaccount_then_unlinkaccount_from_a_logged_in_session() {
     )
     .unwrap();
     assert_eq!(redirect["status"], "REDIRECT", "{redirect}");
+    // Fetching another form meanwhile does not end the flow in progress.
+    fields(&s, Purpose::Unlink).unwrap();
     let linked = continue_with(&s, json!({"mwauthtestCode": code("rust-link")})).unwrap();
     assert_eq!(linked["status"], "PASS", "{linked}");
     // The same identity again: the wiki's FAIL, an MW_ERR_LOGIN.

@@ -255,11 +255,18 @@ impl FormValues {
                 Value::Bool(false) | Value::Null => {}
                 Value::Bool(true) => values.push((name.clone(), Zeroizing::new("1".to_string()))),
                 Value::String(s) => values.push((name.clone(), Zeroizing::new(s.clone()))),
+                // A multiselect (ConfirmLink's confirmedLinkIDs): PHP's NAME[] for each value.
+                Value::Array(items) if items.iter().all(Value::is_string) => {
+                    for item in items {
+                        let item = item.as_str().unwrap_or_default();
+                        values.push((format!("{name}[]"), Zeroizing::new(item.to_string())));
+                    }
+                }
                 other => {
                     return Err(Error::of(
                         Code::WrongType,
                         format!(
-                            "{what}.{name} must be a string or a boolean, not {}",
+                            "{what}.{name} must be a string, a boolean or an array of strings, not {}",
                             type_name(other)
                         ),
                     ));
@@ -284,7 +291,9 @@ impl FormValues {
     }
 
     fn has(&self, name: &str) -> bool {
-        self.values.iter().any(|(k, _)| k == name)
+        self.values
+            .iter()
+            .any(|(k, _)| k == name || k.strip_suffix("[]") == Some(name))
     }
 }
 
