@@ -17,12 +17,12 @@ VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
 EXAMPLES := bindings/c/examples/bin/botlogin bindings/c/examples/bin/clientlogin
 # Only the interactive clientlogin example parses JSON, with cJSON (Debian: libcjson-dev).
 LIBS_clientlogin := -lcjson
-C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/resume tests/c/bin/async tests/c/bin/botlogin \
+C_TESTS  := tests/c/bin/abi_args tests/c/bin/wiki_login tests/c/bin/resume tests/c/bin/async tests/c/bin/auth tests/c/bin/botlogin \
             tests/c/bin/clientlogin
 # The C tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer (gcc's): every
 # misuse of what the library hands out (a string freed twice or by the wrong free, a read past
 # its end) stops the test, beside valgrind's run of the plain build.
-ASAN_TESTS := tests/c/asan/abi_args tests/c/asan/wiki_login tests/c/asan/resume tests/c/asan/async
+ASAN_TESTS := tests/c/asan/abi_args tests/c/asan/wiki_login tests/c/asan/resume tests/c/asan/async tests/c/asan/auth
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all release examples demo test deps test-in-wiki c-tests lint fuzz header install bench clean test-node
@@ -68,6 +68,7 @@ test-in-wiki:
 	tests/c/bin/abi_args
 	tests/c/bin/wiki_login
 	tests/c/bin/async
+	tests/c/bin/auth
 	tests/c/bin/botlogin
 	tests/c/run-examples.sh
 	rm -f "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
@@ -76,10 +77,12 @@ test-in-wiki:
 	$(VALGRIND) tests/c/bin/abi_args
 	$(VALGRIND) tests/c/bin/wiki_login
 	$(VALGRIND) tests/c/bin/async
+	$(VALGRIND) tests/c/bin/auth
 	$(VALGRIND) tests/c/bin/resume resume "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
 	tests/c/asan/abi_args
 	tests/c/asan/wiki_login
 	tests/c/asan/async
+	tests/c/asan/auth
 	tests/c/asan/resume resume "$$MWAUTH_TEST_WIKI_DIR/c-cookies.txt"
 	VALGRIND=1 ASAN=1 tests/cpp/run.sh $(DEBUG)
 	tests/pkgconfig/run.sh

@@ -58,8 +58,8 @@ class Error : public std::runtime_error {
   const std::string& code() const noexcept { return code_; }
   /// The error's sentence for people.
   const std::string& info() const noexcept { return info_; }
-  /// The call's whole output, a JSON object with an "error" member (for a clientlogin FAIL
-  /// also "status", "messagecode" and the form to ask again).
+  /// The call's whole output, a JSON object with an "error" member (for a FAIL of clientlogin
+  /// or auth_begin/auth_continue also "status", "messagecode" and the form to ask again).
   const std::string& json() const noexcept { return json_; }
 
  private:
@@ -72,15 +72,18 @@ class Error : public std::runtime_error {
 /// MW_ERR_ARGUMENT: unusable input (bad JSON, a missing, ill-typed or unknown field or config
 /// key, credentials over plain http: "insecure_http", a moved-from Session: "null_argument").
 class ArgumentError : public Error { using Error::Error; };
-/// MW_ERR_STATE: the call does not fit the session's state ("no_flow", ...).
+/// MW_ERR_STATE: the call does not fit the session's state ("no_flow": nothing to continue;
+/// "not_logged_in": link, change, remove or unlink without a login; ...).
 class StateError : public Error { using Error::Error; };
 /// MW_ERR_TRANSPORT: no HTTP answer ("dns", "connect", "timeout", "tls", "io").
 class TransportError : public Error { using Error::Error; };
 /// MW_ERR_HTTP: an HTTP answer that is not an API response ("http_status", "not_json", "too_large").
 class HttpError : public Error { using Error::Error; };
-/// MW_ERR_API: the API answered with an error; json() holds MediaWiki's error object.
+/// MW_ERR_API: the API answered with an error; json() holds MediaWiki's error object (also a
+/// refused change, remove or unlink: "badrequest", "badretype", ...).
 class ApiError : public Error { using Error::Error; };
-/// MW_ERR_LOGIN: the wiki refused a login (action=login's result, or clientlogin FAIL/RESTART).
+/// MW_ERR_LOGIN: the wiki refused a login (action=login's result, or clientlogin FAIL/RESTART),
+/// or an AuthManager operation answered FAIL or RESTART (a taken name: "userexists").
 class LoginError : public Error { using Error::Error; };
 /// MW_ERR_INTERNAL: a bug in the library ("panic", "poisoned").
 class InternalError : public Error { using Error::Error; };
@@ -403,6 +406,53 @@ class Session {
   /// Continues a clientlogin after UI or REDIRECT; StateError ("no_flow") with no flow in progress.
   std::string clientlogin_step(const std::string& fields_json) {
     return detail::checked([&](char** out) { return mw_clientlogin_step(session_, fields_json.c_str(), out); });
+  }
+
+  // ---- every AuthManager operation: login, create, link, change, remove, unlink -------------
+  //
+  //   s.auth_fields(R"({"purpose": "create"})");               // the form: fields, a captcha
+  //   s.auth_begin(R"({"purpose": "create", "fields": {"username": "NewUser",
+  //                "password": "...", "retype": "...", "captchaWord": "42"}})");   // PASS
+  //
+  // clientlogin_fields(), clientlogin() and clientlogin_step() are the "login" case of these.
+
+  /// What the form of an AuthManager operation must ask (mw_auth_fields): MediaWiki's
+  /// authmanagerinfo object ("requests", merged "fields", "haspreservedstate",
+  /// "preservedusername", ...) plus "canpreservestate". `options_json` empty means the defaults
+  /// (purpose "login"), else {"purpose": "login"|"create"|"link"|"change"|"remove"|"unlink",
+  /// "messageformat": "html"|"wikitext"|"raw"|"none"}. The purpose's token, and the form's hidden
+  /// fields (a captcha id), are kept for the next auth_begin() of the same purpose. For change,
+  /// remove and unlink each of "requests" names an "id" that auth_begin()'s "request" takes.
+  /// StateError "not_logged_in" for link, change, remove and unlink on a session that is not
+  /// logged in (before any request); ArgumentError for bad options ("invalid_value", ...).
+  std::string auth_fields(const std::string& options_json = {}) {
+    const char* options = options_json.empty() ? nullptr : options_json.c_str();
+    return detail::checked([&](char** out) { return mw_auth_fields(session_, options, out); });
+  }
+
+  /// The first step of an operation (mw_auth_begin): {"purpose": P (default "login"), "fields":
+  /// {...}, "returnurl"?, "preservestate"?, "request"?}. Field values are strings, or booleans for
+  /// checkboxes and buttons; the hidden fields of the last form of the same purpose are sent back.
+  /// "request" (an id from auth_fields) is required for change, remove and unlink and refused
+  /// elsewhere; "preservestate" is for login and create; "returnurl" for login, create and link.
+  /// Out: the module's object: "status" PASS, UI or REDIRECT (continue UI and REDIRECT with
+  /// auth_continue()), or {"status": "success"} for change, remove and unlink. A create PASS
+  /// carries the new "username" and does not log the session in; a login PASS does.
+  /// Throws LoginError for FAIL and RESTART (code() is the messagecode, json() the whole object:
+  /// after a FAIL also the form as the wiki now wants it), ApiError for the refusals of change,
+  /// remove and unlink ("badrequest", "badretype", ...), StateError "not_logged_in", and
+  /// ArgumentError for a request that does not fit its purpose ("invalid_value"), all before
+  /// any request.
+  std::string auth_begin(const std::string& request_json) {
+    return detail::checked([&](char** out) { return mw_auth_begin(session_, request_json.c_str(), out); });
+  }
+
+  /// Continues the login, create or link in progress after UI or REDIRECT (mw_auth_continue)
+  /// with the next fields: {"OATHToken": "123456"}, or the parameters the third party sent back
+  /// to the return URL. Same outputs and exceptions as auth_begin(); StateError "no_flow" when no
+  /// flow is in progress (never begun, or ended by PASS, FAIL or RESTART), before any request.
+  std::string auth_continue(const std::string& fields_json) {
+    return detail::checked([&](char** out) { return mw_auth_continue(session_, fields_json.c_str(), out); });
   }
 
   /// Sets the log callback (an empty function turns logging off). Not to be called from two

@@ -1,6 +1,7 @@
 // The C++ wrapper (bindings/cpp/mwauth.hpp) against the real test wiki (tests/wiki/with-wiki.sh
 // sets the environment): log in, read, edit with a csrf token, the error classes, move
-// semantics, threads, the logger. Ends with "session_test: N passed, N failed".
+// semantics, threads, the logger, AuthManager (create, link, unlink and their errors). Ends
+// with "session_test: N passed, N failed".
 #include <mwauth.hpp>
 
 #include <arpa/inet.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -219,6 +221,98 @@ static void run_tests() {
                  });
   } catch (const mwauth::Error& e) {
     check(false, "clientlogin", __LINE__, e.what());
+  }
+
+  // --- AuthManager: create, link, unlink, remove; the errors of each ----------------------
+  // The test runs more than once in one wiki (plain, ASan, valgrind): its names carry a tag.
+  try {
+    const std::string captcha = env("MWAUTH_TEST_CAPTCHA_ANSWER"), idp_key = env("MWAUTH_TEST_IDP_KEY");
+    const std::string tag = std::to_string(getpid()) + std::to_string(std::time(nullptr) % 100000);
+    const std::string name = "MwCppNew" + tag, password = "cpp test password " + tag;
+    const std::string identity = "cpp-link-" + tag;
+    const std::string create = R"({"purpose": "create", "fields": {"username": )" + mwauth::json_quote(name) +
+                               ", \"password\": " + mwauth::json_quote(password) + ", \"retype\": " +
+                               mwauth::json_quote(password) + ", \"captchaWord\": " + mwauth::json_quote(captcha) + "}}";
+
+    auto s = mwauth::Session::open(api, "mwauth-cpp-test/1.0");
+    // Refused before any request: the state, and requests that do not fit their purpose.
+    EXPECT_THROW(mwauth::StateError, s.auth_continue("{}"), [&](const auto& e) {
+      CHECK(e.code() == "no_flow" && e.result() == MW_ERR_STATE, e.json());
+    });
+    EXPECT_THROW(mwauth::StateError, s.auth_fields(R"({"purpose": "link"})"), [&](const auto& e) {
+      CHECK(e.code() == "not_logged_in", e.json());
+    });
+    EXPECT_THROW(mwauth::StateError, s.auth_begin(R"({"purpose": "unlink", "request": "x"})"), [&](const auto& e) {
+      CHECK(e.code() == "not_logged_in", e.json());
+    });
+    EXPECT_THROW(mwauth::ArgumentError, s.auth_fields(R"({"purpose": "nope"})"), [&](const auto& e) {
+      CHECK(e.code() == "invalid_value" && has(e.info(), "purpose"), e.json());
+    });
+    EXPECT_THROW(mwauth::ArgumentError, s.auth_begin(R"({"purpose": "link", "preservestate": true})"), [&](const auto& e) {
+      CHECK(e.code() == "invalid_value", e.json());
+    });
+    EXPECT_THROW(mwauth::ArgumentError, s.auth_begin(R"({"purpose": "change", "fields": {"password": "x"}})"), [&](const auto& e) {
+      CHECK(e.code() == "invalid_value" && has(e.info(), "request"), e.json());
+    });
+
+    // Create, with the captcha the form asks (its hidden captchaId echoed by the library).
+    std::string form = s.auth_fields(R"({"purpose": "create", "messageformat": "none"})");
+    CHECK(has(form, "\"captchaId\":{\"type\":\"hidden\",\"value\":\"") && has(form, "\"captchaWord\":{"), form);
+    CHECK(has(form, "\"canpreservestate\":false"), form);
+    std::string out = s.auth_begin(create);
+    CHECK(has(out, "\"status\":\"PASS\"") && has(out, "\"username\":" + mwauth::json_quote(name)), out);
+    CHECK(has(s.info(), "\"logged_in\":false"), "a create does not log in: " + s.info());
+    EXPECT_THROW(mwauth::StateError, s.auth_continue("{}"), [&](const auto& e) { CHECK(e.code() == "no_flow", e.json()); });
+
+    // The same name again: FAIL, a LoginError carrying the form to ask again.
+    s.auth_fields(R"({"purpose": "create"})");
+    EXPECT_THROW(mwauth::LoginError, s.auth_begin(create), [&](const auto& e) {
+      CHECK(e.code() == "userexists" && e.result() == MW_ERR_LOGIN, e.json());
+      CHECK(has(e.json(), "\"status\":\"FAIL\"") && has(e.json(), "\"captchaId\":{"), e.json());
+      CHECK(!has(e.json(), password) && !has(e.what(), password), "the error holds the password");
+    });
+    try {  // through the base class, what() is "code: info"
+      s.auth_begin(create);
+      CHECK(false, "no exception");
+    } catch (const mwauth::Error& e) {
+      CHECK(std::string(e.what()).rfind("userexists: ", 0) == 0, e.what());
+    }
+
+    // Log in as the new account; link an identity (REDIRECT, continue), unlink it.
+    auto t = mwauth::Session::open(api, "mwauth-cpp-test/1.0");
+    t.clientlogin("{\"username\": " + mwauth::json_quote(name) + ", \"password\": " + mwauth::json_quote(password) + "}");
+    CHECK(has(t.auth_fields(R"({"purpose": "link"})"), "\"mwauthtestLink\":{"), "the link form");
+    out = t.auth_begin(R"({"purpose": "link", "fields": {"mwauthtestLink": true}})");
+    CHECK(has(out, "\"status\":\"REDIRECT\""), out);
+    std::string state;
+    if (auto at = out.find("?state="); at != std::string::npos) state = out.substr(at + 7, out.find('&', at) - at - 7);
+    CHECK(!state.empty(), out);
+    CHECK(has(out, "\"mwauthtestState\":{\"type\":\"hidden\",\"value\":" + mwauth::json_quote(state)), out);
+    // Only the code: the library sends the step's hidden field (the state) back itself.
+    out = t.auth_continue("{\"mwauthtestCode\": " + mwauth::json_quote(idp_key + ":" + identity) + "}");
+    CHECK(has(out, "\"status\":\"PASS\""), out);
+    // The request id, as JSON text (its backslashes escaped), from the unlink form.
+    std::string unlink_form = t.auth_fields(R"({"purpose": "unlink"})"), id;
+    std::string suffix = "IdentityAuthenticationRequest:" + identity + "\"";
+    if (auto end = unlink_form.find(suffix); end != std::string::npos) {
+      auto start = unlink_form.rfind("\"id\":\"", end) + 6;
+      id = unlink_form.substr(start, end + suffix.size() - 1 - start);
+    }
+    CHECK(!id.empty(), unlink_form);
+    const std::string unlink = R"({"purpose": "unlink", "request": ")" + id + "\"}";
+    CHECK(has(t.auth_begin(unlink), "\"status\":\"success\""), unlink);
+    EXPECT_THROW(mwauth::ApiError, t.auth_begin(unlink), [&](const auto& e) {
+      CHECK(e.code() == "badrequest" && e.result() == MW_ERR_API, e.json());
+    });
+    EXPECT_THROW(mwauth::ApiError, t.auth_begin(R"({"purpose": "remove", "request": "MediaWiki\\Auth\\PasswordAuthenticationRequest"})"),
+                 [&](const auto& e) { CHECK(e.code() == "badrequest", e.json()); });
+    EXPECT_THROW(mwauth::ApiError,
+                 t.auth_begin(R"({"purpose": "change", "request": "MediaWiki\\Auth\\PasswordAuthenticationRequest",
+                                  "fields": {"password": "cpp one", "retype": "cpp two"}})"),
+                 [&](const auto& e) { CHECK(e.code() == "badretype", e.json()); });
+    CHECK(has(t.request(kUserinfo), "\"name\":" + mwauth::json_quote(name)), "still logged in");
+  } catch (const mwauth::Error& e) {
+    check(false, "AuthManager", __LINE__, e.what() + std::string(" ") + e.json());
   }
 
   // --- move semantics -------------------------------------------------------------------

@@ -1,11 +1,17 @@
-/* clientlogin: log in to any wiki interactively, whatever its login form asks.
+/* clientlogin: log in to any wiki interactively, whatever its login form asks; or create an
+ * account there.
  *
- *   clientlogin API_URL
+ *   clientlogin API_URL            log in
+ *   clientlogin --create API_URL   create an account
  *
- * Asks the wiki what its form wants (mw_clientlogin_fields), asks you, and goes on through the
- * steps the wiki asks for next: a two-factor code, a captcha after a failed attempt, a third
- * party to visit. Passwords and other sensitive fields are read without echo. Ends logged in and
- * prints who the wiki says you are. JSON is parsed with cJSON (Debian: libcjson-dev).
+ * Asks the wiki what its form wants (mw_clientlogin_fields, or mw_auth_fields with purpose
+ * "create"), asks you, and goes on through the steps the wiki asks for next: a two-factor code,
+ * a captcha (the account creation form has one on most wikis; the login form after a failed
+ * attempt), a third party to visit. Hidden fields (a captcha's id) are left to the library,
+ * which sends them back itself. Passwords and other sensitive fields are read without echo. A
+ * login ends logged in and prints who the wiki says you are; a creation ends with the new
+ * account's name (MediaWiki does not log the creating session in: log in with it next). JSON
+ * is parsed with cJSON (Debian: libcjson-dev).
  *
  * Build: cc clientlogin.c -I include -L target/release -lmwauth -lcjson (the Makefile does it). */
 #define _POSIX_C_SOURCE 200809L
@@ -77,7 +83,9 @@ static cJSON *ask(const cJSON *fields) {
         printf("  %s: %s\n", option->string, cJSON_IsString(option) ? option->valuestring : "");
       }
     }
-    printf("%s%s%s%s: ", label, value ? " [" : "", value ? value : "", value ? "]" : "");
+    size_t length = strlen(label);
+    int colon = length > 0 && label[length - 1] == ':'; /* "Retype password:" */
+    printf("%s%s%s%s%s ", label, value ? " [" : "", value ? value : "", value ? "]" : "", colon ? "" : ":");
     fflush(stdout);
     char *line = read_line(sensitive || strcmp(type, "password") == 0);
     if (line == NULL) goto end_of_input;
@@ -90,7 +98,8 @@ end_of_input:
   return NULL;
 }
 
-/* Runs one call with a JSON argument; returns its result and parses its output into *out. */
+/* Runs one call with a JSON argument (NULL: none); returns its result and parses its output
+ * into *out. */
 static mw_result call(mw_result (*fn)(mw_session *, const char *, char **), mw_session *s,
                       const cJSON *arg, cJSON **out) {
   char *text = arg ? cJSON_PrintUnformatted(arg) : NULL;
@@ -105,13 +114,31 @@ static mw_result call(mw_result (*fn)(mw_session *, const char *, char **), mw_s
   return r;
 }
 
+/* The first step of an attempt with the form's answers (taken and freed): mw_clientlogin with
+ * them, or mw_auth_begin with {"purpose": "create", "fields": answers}. */
+static mw_result begin(mw_session *s, int creating, cJSON *answers, cJSON **out) {
+  if (!creating) {
+    mw_result r = call(mw_clientlogin, s, answers, out);
+    cJSON_Delete(answers);
+    return r;
+  }
+  cJSON *request = cJSON_CreateObject();
+  cJSON_AddStringToObject(request, "purpose", "create");
+  cJSON_AddItemToObject(request, "fields", answers);
+  mw_result r = call(mw_auth_begin, s, request, out);
+  cJSON_Delete(request);
+  return r;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s API_URL\n", argv[0]);
+  int creating = argc == 3 && strcmp(argv[1], "--create") == 0;
+  if (argc != 2 + creating || argv[argc - 1][0] == '-') {
+    fprintf(stderr, "usage: %s [--create] API_URL\n", argv[0]);
     return 2;
   }
+  const char *api_url = argv[argc - 1];
   cJSON *config = cJSON_CreateObject();
-  cJSON_AddStringToObject(config, "api_url", argv[1]);
+  cJSON_AddStringToObject(config, "api_url", api_url);
   cJSON_AddStringToObject(config, "user_agent", "clientlogin-example/1.0");
   char *config_text = cJSON_PrintUnformatted(config);
   char *error = NULL;
@@ -126,7 +153,16 @@ int main(int argc, char **argv) {
 
   int status = 1;
   cJSON *answer = NULL;
-  mw_result r = call(mw_clientlogin_fields, s, NULL, &answer);
+  /* The purpose's calls: first the form, then an attempt, then its next steps. */
+  mw_result (*fields_of)(mw_session *, const char *, char **) = creating ? mw_auth_fields : mw_clientlogin_fields;
+  mw_result (*step)(mw_session *, const char *, char **) = creating ? mw_auth_continue : mw_clientlogin_step;
+  cJSON *options = NULL;
+  if (creating) {
+    options = cJSON_CreateObject();
+    cJSON_AddStringToObject(options, "purpose", "create");
+  }
+  mw_result r = call(fields_of, s, options, &answer);
+  cJSON_Delete(options);
   for (int round = 0; round < 10 && answer != NULL; round++) {
     const char *state = text_of(answer, "status");
     const cJSON *fields = cJSON_GetObjectItemCaseSensitive(answer, "fields");
@@ -138,7 +174,10 @@ int main(int argc, char **argv) {
     }
     if (message != NULL) printf("%s\n", message);
     if (state != NULL && strcmp(state, "PASS") == 0) {
-      printf("Logged in as %s.\n", text_of(answer, "username"));
+      if (creating)
+        printf("Created the account %s. Log in with it: %s %s\n", text_of(answer, "username"), argv[0], api_url);
+      else
+        printf("Logged in as %s.\n", text_of(answer, "username"));
       status = 0;
       break;
     }
@@ -155,7 +194,7 @@ int main(int argc, char **argv) {
         cJSON_AddStringToObject(params, line, eq + 1);
       }
       cJSON_Delete(answer);
-      r = call(mw_clientlogin_step, s, params, &answer);
+      r = call(step, s, params, &answer);
       cJSON_Delete(params);
       continue;
     }
@@ -165,12 +204,16 @@ int main(int argc, char **argv) {
     int continuing = state != NULL && strcmp(state, "UI") == 0;
     cJSON_Delete(answer);
     /* UI: the next step of this flow. Otherwise (the first form, or a FAIL): a new attempt. */
-    r = call(continuing ? mw_clientlogin_step : mw_clientlogin, s, answers, &answer);
-    cJSON_Delete(answers);
+    if (continuing) {
+      r = call(step, s, answers, &answer);
+      cJSON_Delete(answers);
+    } else {
+      r = begin(s, creating, answers, &answer);
+    }
   }
   cJSON_Delete(answer);
 
-  if (status == 0) {
+  if (status == 0 && !creating) {
     char *out = NULL;
     if (mw_request(s, "{\"params\": {\"action\": \"query\", \"meta\": \"userinfo\"}}", &out) == MW_OK)
       printf("userinfo: %s\n", out);
