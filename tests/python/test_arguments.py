@@ -68,6 +68,11 @@ ENTRY_POINTS: Dict[str, Callable[[Callable[..., mwauth.Session], Any], Any]] = {
     "clientlogin(dict)": lambda session, v: session().clientlogin({"username": v}),
     "clientlogin_step": lambda session, v: session().clientlogin_step(OATHToken=v),
     "clientlogin_fields": lambda session, v: session().clientlogin_fields(v),
+    "upload(text=)": lambda session, v: session().upload("X.bin", __file__, text=v),
+    "rest(query=)": lambda session, v: session().rest("GET", "/v1/page/X", query={"q": v}),
+    "rest(body=)": lambda session, v: session().rest("POST", "/v1/page", body={"source": v}),
+    "request_all": lambda session, v: next(session().request_all({"action": "query", "titles": v})),
+    "request(files=) tuple": lambda session, v: session().request({"action": "upload"}, files={"file": (v, b"x")}),
 }
 
 

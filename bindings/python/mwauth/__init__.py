@@ -10,6 +10,14 @@ A ctypes binding of libmwauth (the Rust library's C ABI: JSON in, JSON out)::
         s.request({"action": "query", "meta": "userinfo"})
         s.request({"action": "edit", "title": "T", "text": "x"}, token="csrf")
 
+Files, the REST API and continuation::
+
+    s.upload("Diagram.png", "diagram.png", comment="new")   # in chunks when over chunk_bytes
+    s.request({"action": "upload", "filename": "B.bin"}, token="csrf", files={"file": b"..."})
+    s.rest("GET", "/v1/page/Main_Page")                     # {"status": 200, "body": {...}}
+    for answer in s.request_all({"action": "query", "list": "allpages"}):
+        ...                                                 # one request per batch, lazily
+
 Every AuthManager operation (login, create, link, change, remove, unlink) goes through
 :meth:`Session.auth_fields`, :meth:`Session.auth_begin` and :meth:`Session.auth_continue`::
 

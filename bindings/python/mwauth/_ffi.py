@@ -79,6 +79,8 @@ _SIGNATURES: Dict[str, Tuple[List[Any], Any]] = {
     "mw_auth_begin": ([SessionPtr, c_char_p, _OUT], c_int),
     "mw_auth_continue": ([SessionPtr, c_char_p, _OUT], c_int),
     "mw_request": ([SessionPtr, c_char_p, _OUT], c_int),
+    "mw_upload": ([SessionPtr, c_char_p, _OUT], c_int),
+    "mw_rest": ([SessionPtr, c_char_p, _OUT], c_int),
     "mw_logout": ([SessionPtr, _OUT], c_int),
     "mw_session_info": ([SessionPtr, _OUT], c_int),
     "mw_session_set_logger": ([SessionPtr, LOG_FN, c_void_p], c_int),
@@ -95,6 +97,8 @@ _SIGNATURES: Dict[str, Tuple[List[Any], Any]] = {
     "mw_auth_fields_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
     "mw_auth_begin_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
     "mw_auth_continue_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_upload_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
+    "mw_rest_async": ([SessionPtr, c_char_p, DONE_FN, c_void_p], c_int),
     "mw_async_error": ([], c_void_p),  # a new string (or NULL): freed with mw_string_free
 }
 
@@ -108,6 +112,8 @@ _OPTIONAL = frozenset({
     # 0.2: every AuthManager operation (create, link, change, remove, unlink).
     "mw_auth_fields", "mw_auth_begin", "mw_auth_continue",
     "mw_auth_fields_async", "mw_auth_begin_async", "mw_auth_continue_async",
+    # 0.2: uploads (in one request or in chunks) and MediaWiki's REST API.
+    "mw_upload", "mw_rest", "mw_upload_async", "mw_rest_async",
 })
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import ctypes
+import io
 import json
 import keyword
 import logging
 import os
+import stat
+import tempfile
 import threading
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _ffi
 from ._errors import ArgumentError, HttpError, InternalError, Result, StateError, error_for
@@ -180,9 +184,13 @@ def login_body(username: str, password: str) -> bytes:
 
 
 def request_body(
-    params: Mapping[str, Any], method: Optional[str], token: Optional[str], token_param: Optional[str]
+    params: Mapping[str, Any],
+    method: Optional[str],
+    token: Optional[str],
+    token_param: Optional[str],
+    files: Optional[Mapping[str, Any]] = None,
 ) -> bytes:
-    """``mw_request``'s request object."""
+    """``mw_request``'s request object (``files`` as :func:`file_parts` makes them)."""
     body: JSONObject = {"params": _object(params, "params")}
     if method is not None:
         body["method"] = method
@@ -190,6 +198,8 @@ def request_body(
         body["token"] = token
     if token_param is not None:
         body["token_param"] = token_param
+    if files is not None:
+        body["files"] = file_parts(files)
     return _encode(body)
 
 
@@ -263,6 +273,201 @@ def auth_continue_body(fields: Optional[Mapping[str, Any]], more: Mapping[str, A
     return _encode(_merged_fields("auth_continue", fields, more))
 
 
+# -- files, uploads, REST and continuation (0.2) -----------------------------------------------
+
+FileContent = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+"""What a file of :meth:`Session.request`'s ``files`` may be: a path (str or
+:class:`os.PathLike`), bytes (``bytes``, ``bytearray``, ``memoryview``), or a binary file
+object."""
+
+FileValue = Union[FileContent, Tuple[str, FileContent], Tuple[str, FileContent, str]]
+"""A ``files`` value: a :data:`FileContent`, or a tuple ``(filename, content)`` or ``(filename,
+content, content_type)`` that also names the file and its type (as ``requests`` takes them)."""
+
+# The wrapper tempfile.NamedTemporaryFile returns: its .file is the real file object.
+_TEMPFILE_WRAPPER: Tuple[type, ...] = tuple(
+    t for t in (getattr(tempfile, "_TemporaryFileWrapper", None),) if isinstance(t, type)
+)
+
+
+def _path_text(what: str, value: Any) -> str:
+    """A path argument (str, bytes or os.PathLike) as the str the library takes."""
+    if isinstance(value, (bytearray, memoryview)) or value is None:
+        raise ArgumentError("wrong_type", f"{what} must be a path (str or os.PathLike), not {type(value).__name__}")
+    try:
+        return os.fsdecode(value)
+    except TypeError as e:  # "expected str, bytes or os.PathLike object, not int"
+        raise ArgumentError("wrong_type", f"{what} must be a path: {e}") from None
+
+
+def _file_on_disk(f: Any) -> Optional[str]:
+    """The path of the regular file a binary file object reads, when sending that file from
+    disk gives exactly what ``f.read()`` would: ``f`` is an :class:`io.FileIO`, or a buffered
+    reader over one (``open(path, "rb")``, ``"r+b"``, ``"w+b"``, a NamedTemporaryFile), it is at
+    position 0, and its ``name`` still names the same file (same device and inode as its
+    descriptor). Anything else (BytesIO, a socket, a gzip file, a file opened from a descriptor,
+    renamed or removed since) gives None: its bytes are read instead."""
+    if _TEMPFILE_WRAPPER and isinstance(f, _TEMPFILE_WRAPPER):
+        f = getattr(f, "file", f)
+    raw = f if isinstance(f, io.FileIO) else getattr(f, "raw", None)
+    if not isinstance(raw, io.FileIO) or not isinstance(f, (io.FileIO, io.BufferedReader, io.BufferedRandom)):
+        return None
+    name = getattr(f, "name", None)
+    if not isinstance(name, (str, bytes, os.PathLike)):  # an int: opened from a descriptor
+        return None
+    try:
+        if f.closed or not f.readable():
+            return None
+        if f.writable():
+            f.flush()  # what was written must be on disk before the library reads the file
+        if f.tell() != 0:
+            return None
+        own = os.fstat(f.fileno())
+        path = os.path.abspath(os.fsdecode(name))
+        there = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(own.st_mode) or (own.st_dev, own.st_ino) != (there.st_dev, there.st_ino):
+        return None
+    return path
+
+
+def _file_part(param: str, value: Any) -> JSONObject:
+    """One ``files`` value as the library's ``{"path"} | {"data_base64"}`` object (with
+    ``"filename"`` and ``"content_type"`` where given)."""
+    what = f"files[{param!r}]"
+    spec: JSONObject = {}
+    if isinstance(value, tuple):
+        if len(value) not in (2, 3):
+            raise ArgumentError(
+                "wrong_type", f"{what} as a tuple must be (filename, content) or (filename, content, content_type)"
+            )
+        spec["filename"] = value[0]
+        if len(value) == 3:
+            spec["content_type"] = value[2]
+        value = value[1]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        spec["data_base64"] = base64.b64encode(value).decode("ascii")
+    elif isinstance(value, (str, os.PathLike)):
+        spec["path"] = _path_text(what, value)
+    elif isinstance(value, io.TextIOBase) or (
+        _TEMPFILE_WRAPPER and isinstance(value, _TEMPFILE_WRAPPER) and isinstance(getattr(value, "file", None), io.TextIOBase)
+    ):
+        raise ArgumentError("wrong_type", f"{what} is a text file object: open the file in binary mode (\"rb\")")
+    elif callable(getattr(value, "read", None)):
+        path = _file_on_disk(value)
+        if path is not None:
+            spec["path"] = path
+        else:
+            try:
+                data = value.read()
+            except (OSError, ValueError) as e:  # io.UnsupportedOperation, a closed file, ...
+                raise ArgumentError("invalid_value", f"{what} cannot be read: {e}") from None
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise ArgumentError(
+                    "wrong_type", f"{what}.read() returned {type(data).__name__}, not bytes: use a binary file object"
+                )
+            spec["data_base64"] = base64.b64encode(data).decode("ascii")
+            name = getattr(value, "name", None)
+            if "filename" not in spec and isinstance(name, str) and os.path.basename(name):
+                spec["filename"] = os.path.basename(name)
+    else:
+        raise ArgumentError(
+            "wrong_type",
+            f"{what} must be a path (str or os.PathLike), bytes or a binary file object, not {type(value).__name__}",
+        )
+    return spec
+
+
+def file_parts(files: Mapping[str, Any]) -> JSONObject:
+    """``mw_request``'s ``"files"`` object from :meth:`Session.request`'s ``files``."""
+    if not isinstance(files, Mapping):
+        raise ArgumentError("wrong_type", f"files must be a dict, not {type(files).__name__}")
+    parts: JSONObject = {}
+    for param, value in files.items():
+        if not isinstance(param, str):
+            raise ArgumentError("wrong_type", f"files: a parameter name must be a str, not {type(param).__name__}")
+        parts[param] = _file_part(param, value)
+    return parts
+
+
+def upload_body(
+    filename: str,
+    path: Union[str, "os.PathLike[str]"],
+    text: Optional[str],
+    comment: Optional[str],
+    ignorewarnings: bool,
+    chunk_bytes: int,
+) -> bytes:
+    """``mw_upload``'s request: ``{"filename", "path", "text"?, "comment"?, "ignorewarnings",
+    "chunk_bytes"}``. The library checks the file (a regular, readable, non-empty one) and the
+    values before any request."""
+    body: JSONObject = {
+        "filename": filename,
+        "path": _path_text("path", path),
+        "ignorewarnings": ignorewarnings,
+        "chunk_bytes": chunk_bytes,
+    }
+    if text is not None:
+        body["text"] = text
+    if comment is not None:
+        body["comment"] = comment
+    return _encode(body)
+
+
+def rest_body(method: str, path: str, query: Optional[Mapping[str, Any]], body: Any) -> bytes:
+    """``mw_rest``'s request: ``{"method", "path", "query"?, "body"?}``."""
+    request: JSONObject = {"method": method, "path": path}
+    if query is not None:
+        request["query"] = _object(query, "query")
+    if body is not None:
+        request["body"] = body
+    return _encode(request)
+
+
+class Continuation:
+    """What :meth:`Session.request_all` (and mwauth.aio's) needs between two batches: the
+    parameters of the next request, in MediaWiki's ``continue`` protocol as the library follows
+    it for ``"continue": true`` (each answer's ``continue`` members replace the last ones), and
+    how many batches are left. Everything is checked when it is made, so a bad argument raises
+    before the first request."""
+
+    def __init__(
+        self,
+        params: Mapping[str, Any],
+        method: Optional[str],
+        token: Optional[str],
+        token_param: Optional[str],
+        max_batches: Optional[int],
+    ) -> None:
+        if max_batches is not None:
+            if isinstance(max_batches, bool) or not isinstance(max_batches, int):
+                raise ArgumentError("wrong_type", f"max_batches must be an int or None, not {type(max_batches).__name__}")
+            if max_batches < 1:
+                raise ArgumentError("invalid_value", f"max_batches must be at least 1, not {max_batches}")
+        self._params = _object(params, "params")
+        self._method, self._token, self._token_param = method, token, token_param
+        self._max = max_batches
+        self._continued: List[str] = []
+        self.batches = 0
+        self.body: Optional[bytes] = request_body(self._params, method, token, token_param)
+        """The next request's JSON, or None when the last answer has come."""
+
+    def advance(self, answer: Any) -> None:
+        """Takes the answer to :attr:`body`: the next body from its ``continue``, or None."""
+        self.batches += 1
+        more = answer.get("continue") if isinstance(answer, dict) else None
+        if not isinstance(more, dict) or not more or (self._max is not None and self.batches >= self._max):
+            self.body = None
+            return
+        for name in self._continued:
+            self._params.pop(name, None)
+        for name, value in more.items():
+            self._params[name] = value if isinstance(value, str) else json.dumps(value)
+        self._continued = list(more)
+        self.body = request_body(self._params, self._method, self._token, self._token_param)
+
+
 class Session:
     """A session with one wiki: its cookies, tokens and login.
 
@@ -271,7 +476,10 @@ class Session:
     ``max_retry_wait_ms``, ``assert_`` (the key ``"assert"``: ``"user"``, ``"bot"`` or
     ``"none"``), ``relogin``, ``bot_password`` (``{"username": ..., "password": ...}``),
     ``cookie_file``, ``allow_insecure_http``, ``ca_file``, ``proxy``, ``max_response_bytes``,
-    ``oauth2_token``, ``oauth1``. ``None`` is sent as JSON ``null``; ``cookie_file`` and
+    ``oauth2_token``, ``oauth1``, ``rest_url`` (the wiki's ``rest.php`` for :meth:`rest`, on
+    the api_url's scheme and host; by default beside ``api.php``), ``max_concurrent_requests``
+    (at most that many HTTP requests of the session at once, its own token and login requests
+    included, the others let through in the order they came). ``None`` is sent as JSON ``null``; ``cookie_file`` and
     ``ca_file`` take a str, bytes or :class:`os.PathLike` path. An unknown or ill-typed key
     raises :class:`ArgumentError` (the library decides what it knows).
 
@@ -287,6 +495,10 @@ class Session:
     too. The session's log lines go to ``logging.getLogger("mwauth")``; a log handler must not
     call back into the same Session. For asyncio, :class:`mwauth.aio.Session` is this class
     with coroutines.
+
+    Calls: :meth:`request` (any Action API call, with ``files`` a multipart one),
+    :meth:`request_all` (its ``continue`` batches, lazily), :meth:`upload` (a file, in chunks
+    when large) and :meth:`rest` (MediaWiki's REST API).
 
     Logins: :meth:`login` (a bot password), :meth:`clientlogin_fields` / :meth:`clientlogin` /
     :meth:`clientlogin_step` (the interactive login), and for every AuthManager operation
@@ -387,6 +599,7 @@ class Session:
         method: Optional[str] = None,
         token: Optional[str] = None,
         token_param: Optional[str] = None,
+        files: Optional[Mapping[str, FileValue]] = None,
     ) -> JSONObject:
         """Calls the Action API as the session's user and returns its response.
 
@@ -394,13 +607,136 @@ class Session:
         parameter), None (omitted) or lists of str and numbers (joined with ``|``).
         ``format=json`` and ``formatversion=2`` are always sent. ``token`` names a token type
         (``"csrf"``, ...): it is fetched and cached by the library and sent as ``token_param``
-        (default ``"token"``); ``method`` defaults to GET, or POST with a token.
+        (default ``"token"``); ``method`` defaults to GET, or POST with a token or files.
+
+        ``files`` (parameter name -> file) makes the request a ``multipart/form-data`` POST (the
+        parameters as text parts, then the files), as ``action=upload`` takes a file::
+
+            s.request({"action": "upload", "filename": "A.png"}, token="csrf",
+                      files={"file": pathlib.Path("a.png")})
+
+        A file is a path (str or :class:`os.PathLike`: streamed from disk by the library as the
+        request goes, never read whole into memory), bytes (``bytes``, ``bytearray``,
+        ``memoryview``), or a binary file object. A file object is sent as what ``f.read()``
+        would return: when it is a file opened on disk (``open(path, "rb")``, a
+        :func:`tempfile.NamedTemporaryFile`) at position 0 whose ``name`` still names that file,
+        the library streams the file from its path (after a ``flush()``); any other (a
+        :class:`io.BytesIO`, a file not at its start, a socket's, a gzip file's) is read here,
+        whole, into memory. Text file objects are refused. A tuple ``(filename, file)`` or
+        ``(filename, file, content_type)`` names the file and its type (the defaults: the path's
+        file name, else the parameter's name; ``application/octet-stream``). With OAuth 1.0a no
+        multipart body parameter is signed (RFC 5849 §3.4.1.3.1).
 
         Raises :class:`ApiError` for an API error (``error`` is MediaWiki's error object),
-        :class:`TransportError`, :class:`HttpError` and so on.
+        :class:`TransportError`, :class:`HttpError` and so on; :class:`ArgumentError` before any
+        request for files with ``method="GET"``, a path that is not a readable regular file, or a
+        file that is neither a path, bytes nor a binary file object.
         """
-        body = request_body(params, method, token, token_param)
+        body = request_body(params, method, token, token_param, files)
         return self._call("mw_request", _ffi.lib.mw_request, body)  # type: ignore[no-any-return]
+
+    def request_all(
+        self,
+        params: Mapping[str, Any],
+        *,
+        method: Optional[str] = None,
+        token: Optional[str] = None,
+        token_param: Optional[str] = None,
+        max_batches: Optional[int] = None,
+    ) -> Iterator[JSONObject]:
+        """Follows MediaWiki's ``continue`` protocol, lazily: an iterator of the API's answers,
+        one per batch::
+
+            for answer in s.request_all({"action": "query", "list": "allpages", "aplimit": 50}):
+                for page in answer["query"]["allpages"]:
+                    ...
+
+        The first request goes when the first answer is asked for, each next one (``params``
+        with the last answer's ``continue`` members, which replace the ones before) only when
+        its answer is; no answer is held once it has been yielded, so any number of batches
+        take the memory of one. It ends after an answer without ``continue``, or after
+        ``max_batches`` answers (None, the default: no limit), the last of which then keeps the
+        ``continue`` to resume from (pass its members in ``params``). ``method``, ``token`` and
+        ``token_param`` are as for :meth:`request`, for every batch.
+
+        ``params`` and ``max_batches`` are checked when this is called (:class:`ArgumentError`
+        before any request); each batch raises what :meth:`request` raises, and an error ends
+        the iteration (the batches before it have been yielded already).
+        """
+        return self._batches(Continuation(params, method, token, token_param, max_batches))
+
+    def _batches(self, state: Continuation) -> Iterator[JSONObject]:
+        while state.body is not None:
+            answer = self._call("mw_request", _ffi.lib.mw_request, state.body)
+            state.advance(answer)
+            yield answer
+
+    def upload(
+        self,
+        filename: str,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        text: Optional[str] = None,
+        comment: Optional[str] = None,
+        ignorewarnings: bool = False,
+        chunk_bytes: int = 1 << 20,
+    ) -> JSONObject:
+        """Uploads the local file ``path`` (str or :class:`os.PathLike`) as ``File:filename``
+        (``mw_upload``), streamed from disk.
+
+        A file of up to ``chunk_bytes`` (default 1 MiB) goes in one ``action=upload`` request;
+        a larger one in MediaWiki's chunked upload (each chunk into the upload stash, then one
+        request that publishes the file), with one INFO line per chunk on the ``"mwauth"``
+        logger. ``text`` is the new file page's text, ``comment`` the upload's summary;
+        ``ignorewarnings=True`` uploads in spite of warnings (a duplicate, an existing file).
+        Every request carries a csrf token the library fetches, and is retried as configured.
+
+        Returns MediaWiki's ``"upload"`` object: ``"result"`` is ``"Success"`` (with
+        ``"filename"`` and ``"imageinfo"``) or ``"Warning"`` (with ``"warnings"``, e.g.
+        ``{"duplicate": [...]}`` or ``{"exists": ...}``, and ``"filekey"`` where the wiki stashed
+        the file, so that ``request({"action": "upload", "filename": ..., "filekey": ...,
+        "ignorewarnings": True}, token="csrf")`` can publish it); a warning ends the upload.
+
+        Raises :class:`ArgumentError` before any request for a path that is not a readable,
+        non-empty regular file or ``chunk_bytes`` below 1 (``"invalid_value"``), and, after the
+        wiki's siteinfo, for ``chunk_bytes`` below its ``minuploadchunksize``; :class:`ApiError`
+        for the wiki's refusal (e.g. ``"permissiondenied"``).
+        """
+        body = upload_body(filename, path, text, comment, ignorewarnings, chunk_bytes)
+        return self._call("mw_upload", symbol("mw_upload"), body)  # type: ignore[no-any-return]
+
+    def rest(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        body: Any = None,
+    ) -> JSONObject:
+        """One call of MediaWiki's REST API (``rest.php``: beside ``api.php`` unless the config's
+        ``rest_url`` says where) with the session's cookies or OAuth header (``mw_rest``)::
+
+            s.rest("GET", "/v1/page/Main_Page")
+            s.rest("PUT", "/v1/page/Sandbox", body={"source": "x", "comment": "y",
+                                                    "latest": {"id": 1}})
+
+        ``method`` is ``"GET"``, ``"POST"``, ``"PUT"``, ``"PATCH"`` or ``"DELETE"``; ``path`` is
+        sent as given, after ``rest.php`` (percent-encode a title's ``/`` as ``%2F`` yourself);
+        ``query`` (a dict) becomes the query string; ``body`` (any JSON value; None sends none,
+        and GET takes none) goes as ``application/json``. A write (any method but GET) from a
+        cookie session carries the csrf token as the body object's ``"token"`` (added unless the
+        body has one), so its body must be a dict; an OAuth session sends no token. The REST
+        API has no ``assert``: a session the wiki dropped reads as anonymous.
+
+        Returns ``{"status": 200, "body": ...}`` for a 2xx answer, ``body`` the JSON answer (or
+        its text, a str, when it is not JSON). Raises :class:`HttpError` for any other status,
+        with ``error["http_status"]``, ``code`` from the wiki's ``"errorKey"`` (else
+        ``"http_status"``), ``info`` from its message, and the whole answer under
+        ``error["body"]``; :class:`ArgumentError` before any request for a bad method or path, a
+        body with GET, or a cookie session's write whose body is not a dict (``"invalid_value"``).
+        """
+        request = rest_body(method, path, query, body)
+        return self._call("mw_rest", symbol("mw_rest"), request)  # type: ignore[no-any-return]
 
     def logout(self) -> JSONObject:
         """Logs out (``action=logout``) and forgets the session's cookies, tokens and

@@ -37,12 +37,15 @@ import itertools
 import threading
 import weakref
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, List, Optional, Tuple
+import os
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Tuple, Union
 
 from . import _ffi
 from ._errors import Error, InternalError, Result
 from ._session import (
+    Continuation,
     FieldValue,
+    FileValue,
     JSONObject,
     auth_begin_body,
     auth_continue_body,
@@ -54,7 +57,9 @@ from ._session import (
     new_session,
     outcome,
     request_body,
+    rest_body,
     symbol,
+    upload_body,
 )
 
 __all__ = ["Session"]
@@ -326,11 +331,72 @@ class Session:
         method: Optional[str] = None,
         token: Optional[str] = None,
         token_param: Optional[str] = None,
+        files: Optional[Mapping[str, FileValue]] = None,
     ) -> JSONObject:
         """Calls the Action API as the session's user and returns its response; see
-        :meth:`mwauth.Session.request` (``token="csrf"`` for an edit)."""
-        body = request_body(params, method, token, token_param)
+        :meth:`mwauth.Session.request` (``token="csrf"`` for an edit, ``files`` for a multipart
+        POST: paths and files opened on disk are streamed by the library, while bytes and other
+        file objects are read when the call is made, on the event loop's thread)."""
+        body = request_body(params, method, token, token_param, files)
         return await self._call("mw_request", body)  # type: ignore[no-any-return]
+
+    def request_all(
+        self,
+        params: Mapping[str, Any],
+        *,
+        method: Optional[str] = None,
+        token: Optional[str] = None,
+        token_param: Optional[str] = None,
+        max_batches: Optional[int] = None,
+    ) -> AsyncIterator[JSONObject]:
+        """Follows MediaWiki's ``continue`` protocol, lazily: an asynchronous iterator of the
+        API's answers, one per batch (not a coroutine: iterate it, do not await it)::
+
+            async for answer in s.request_all({"action": "query", "list": "allpages"}):
+                ...
+
+        Each request goes only when its answer is asked for, and no answer is held once it has
+        been yielded; see :meth:`mwauth.Session.request_all`. ``params`` and ``max_batches`` are
+        checked when this is called (:class:`mwauth.ArgumentError` before any request)."""
+        return self._batches(Continuation(params, method, token, token_param, max_batches))
+
+    async def _batches(self, state: Continuation) -> AsyncIterator[JSONObject]:
+        while state.body is not None:
+            answer = await self._call("mw_request", state.body)
+            state.advance(answer)
+            yield answer
+
+    async def upload(
+        self,
+        filename: str,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        text: Optional[str] = None,
+        comment: Optional[str] = None,
+        ignorewarnings: bool = False,
+        chunk_bytes: int = 1 << 20,
+    ) -> JSONObject:
+        """Uploads the local file ``path`` as ``File:filename``, in one request or, when larger
+        than ``chunk_bytes``, in chunks (``mw_upload_async``); see
+        :meth:`mwauth.Session.upload`. Returns the ``"upload"`` object (``"result"``
+        ``"Success"`` or ``"Warning"``); a path that is not a readable, non-empty regular file
+        raises :class:`mwauth.ArgumentError` before any request."""
+        body = upload_body(filename, path, text, comment, ignorewarnings, chunk_bytes)
+        return await self._call("mw_upload", body)  # type: ignore[no-any-return]
+
+    async def rest(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        body: Any = None,
+    ) -> JSONObject:
+        """One call of MediaWiki's REST API (``mw_rest_async``); see
+        :meth:`mwauth.Session.rest`. Returns ``{"status", "body"}``; another status than 2xx
+        raises :class:`mwauth.HttpError`."""
+        request = rest_body(method, path, query, body)
+        return await self._call("mw_rest", request)  # type: ignore[no-any-return]
 
     async def logout(self) -> JSONObject:
         """Logs out (``action=logout``) and forgets the session's cookies, tokens and
