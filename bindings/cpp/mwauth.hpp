@@ -7,6 +7,10 @@
 //   s.login("MyUser@mybot", "0123456789abcdefghijklmnopqrstuv");       // JSON text out
 //   std::string me = s.request(R"({"params": {"action": "query", "meta": "userinfo"}})");
 //   s.request(R"({"params": {"action": "edit", "title": "T", "text": "x"}, "token": "csrf"})");
+//   s.upload(R"({"filename": "Photo.jpg", "path": "/tmp/photo.jpg", "comment": "new photo"})");
+//   s.rest(R"({"path": "/v1/page/Main_Page"})");                        // {"status", "body"}
+//   s.request_all(R"({"params": {"action": "query", "list": "allpages", "aplimit": 500}})",
+//                 [](const std::string& batch) { /* one answer; return false to stop */ });
 //
 // Inputs and outputs are JSON texts in std::string, exactly as the C ABI takes and gives them
 // (parse them with the JSON library of your choice; mwauth::json_quote() builds string values).
@@ -34,10 +38,15 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace mwauth {
+
+namespace detail {
+inline long http_status_of(std::string_view json);  // error.http_status, or 0
+}  // namespace detail
 
 // ---- errors -------------------------------------------------------------------------------
 
@@ -49,7 +58,8 @@ class Error : public std::runtime_error {
         result_(result),
         code_(std::move(code)),
         info_(std::move(info)),
-        json_(std::move(json)) {}
+        json_(std::move(json)),
+        http_status_(detail::http_status_of(json_)) {}
 
   /// The mw_result of the failed call.
   mw_result result() const noexcept { return result_; }
@@ -59,14 +69,19 @@ class Error : public std::runtime_error {
   /// The error's sentence for people.
   const std::string& info() const noexcept { return info_; }
   /// The call's whole output, a JSON object with an "error" member (for a FAIL of clientlogin
-  /// or auth_begin/auth_continue also "status", "messagecode" and the form to ask again).
+  /// or auth_begin/auth_continue also "status", "messagecode" and the form to ask again; for
+  /// a REST error status the wiki's whole error body as the error's "body").
   const std::string& json() const noexcept { return json_; }
+  /// The error's "http_status" (404, 503, ...) where the library gave one (HttpError, and
+  /// TransportError or ApiError where an HTTP status was known), else 0.
+  long http_status() const noexcept { return http_status_; }
 
  private:
   mw_result result_;
   std::string code_;
   std::string info_;
   std::string json_;
+  long http_status_;
 };
 
 /// MW_ERR_ARGUMENT: unusable input (bad JSON, a missing, ill-typed or unknown field or config
@@ -120,23 +135,51 @@ inline std::string version() { return mw_version(); }
 
 namespace detail {
 
-// Just enough JSON reading to take "code" and "info" out of an error object: the library's
-// errors are JSON only, and this header depends on nothing but the C ABI.
-class ErrorReader {
+// Just enough JSON reading to take "code" and "info" out of an error object, and to split an
+// object into its members (request_all's continuation): the library speaks JSON only, and this
+// header depends on nothing but the C ABI. It reads any valid JSON (and is lax about numbers
+// and literals, which the library checks itself).
+class Reader {
  public:
-  explicit ErrorReader(std::string_view text) : s_(text) {}
+  explicit Reader(std::string_view text) : s_(text) {}
 
-  // Finds error.code, error.info and (mw_session_new's) result in the top-level object; false
-  // if the text is not as expected.
-  bool read(std::string& code, std::string& info, long* result = nullptr) {
+  // Finds error.code, error.info, error.http_status and (mw_session_new's) result in the
+  // top-level object; false if the text is not as expected.
+  bool read(std::string& code, std::string& info, long* result = nullptr, long* http_status = nullptr) {
     if (!object([&](const std::string& key) {
           if (key == "result" && result != nullptr) return number(*result);
           if (key != "error") return skip_value();
           return object([&](const std::string& inner) {
             if (inner == "code") return string(code);
             if (inner == "info") return string(info);
+            if (inner == "http_status" && http_status != nullptr) return number(*http_status);
             return skip_value();
           });
+        }))
+      return false;
+    space();
+    return i_ == s_.size();
+  }
+
+  // One member of an object: its name decoded, and the name and the value as the text has them.
+  struct Member {
+    std::string name;
+    std::string_view raw_name, raw_value;
+  };
+
+  // The members of the object that is the whole text, in order; false if it is not one.
+  bool members(std::vector<Member>& out) {
+    out.clear();
+    if (!object([&](const std::string& key) {
+          Member m;
+          m.name = key;
+          m.raw_name = name_;
+          space();
+          std::size_t start = i_;
+          if (!skip_value()) return false;
+          m.raw_value = s_.substr(start, i_ - start);
+          out.push_back(std::move(m));
+          return true;
         }))
       return false;
     space();
@@ -146,6 +189,9 @@ class ErrorReader {
  private:
   std::string_view s_;
   std::size_t i_ = 0;
+  std::string_view name_;  // the last member name read, quotes included
+  int depth_ = 0;          // nesting, bounded: request texts come from the caller
+  static constexpr int kMaxDepth = 256;
 
   void space() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) i_++;
@@ -160,13 +206,17 @@ class ErrorReader {
   }
   template <typename F>
   bool object(F member) {
-    if (!eat('{')) return false;
-    if (eat('}')) return true;
+    if (!eat('{') || ++depth_ > kMaxDepth) return false;
+    if (eat('}')) return --depth_, true;
     do {
       std::string key;
       space();
-      if (!string(key) || !eat(':') || !member(key)) return false;
+      std::size_t start = i_;
+      if (!string(key)) return false;
+      name_ = s_.substr(start, i_ - start);
+      if (!eat(':') || !member(key)) return false;
     } while (eat(','));
+    depth_--;
     return eat('}');
   }
   static void utf8(std::string& out, std::uint32_t cp) {
@@ -262,10 +312,12 @@ class ErrorReader {
     if (c == '{') return object([&](const std::string&) { return skip_value(); });
     if (c == '[') {
       i_++;
-      if (eat(']')) return true;
+      if (++depth_ > kMaxDepth) return false;
+      if (eat(']')) return --depth_, true;
       do {
         if (!skip_value()) return false;
       } while (eat(','));
+      depth_--;
       return eat(']');
     }
     // number, true, false, null
@@ -285,7 +337,7 @@ inline std::string take(char* text) {
 
 [[noreturn]] inline void throw_error(mw_result result, std::string json) {
   std::string code = "unknown", info = "the library returned no error object";
-  ErrorReader(json).read(code, info);
+  Reader(json).read(code, info);
   switch (result) {
     case MW_ERR_ARGUMENT: throw ArgumentError(result, std::move(code), std::move(info), std::move(json));
     case MW_ERR_STATE: throw StateError(result, std::move(code), std::move(info), std::move(json));
@@ -308,7 +360,41 @@ std::string checked(Call call) {
   return json;
 }
 
+/// An ArgumentError of this wrapper's own, shaped as the library's: {"error": {"code", "info"}}.
+[[noreturn]] inline void throw_argument(const std::string& code, const std::string& info) {
+  throw ArgumentError(MW_ERR_ARGUMENT, code, info,
+                      "{\"error\": {\"code\": " + json_quote(code) + ", \"info\": " + json_quote(info) + "}}");
+}
+
+/// The last member named `name`, or nullptr (the library, as serde_json, takes the last of
+/// duplicate names).
+inline const Reader::Member* find(const std::vector<Reader::Member>& members, std::string_view name) {
+  const Reader::Member* found = nullptr;
+  for (const auto& m : members)
+    if (m.name == name) found = &m;
+  return found;
+}
+
+/// `{members...}` from raw names and values.
+inline std::string object_text(const std::vector<std::pair<std::string_view, std::string>>& members) {
+  std::string out = "{";
+  for (const auto& [name, value] : members) {
+    if (out.size() > 1) out += ", ";
+    out.append(name.data(), name.size());
+    out += ": ";
+    out += value;
+  }
+  return out + "}";
+}
+
 }  // namespace detail
+
+inline long detail::http_status_of(std::string_view json) {
+  std::string code, info;
+  long status = 0;
+  Reader(json).read(code, info, nullptr, &status);
+  return status;
+}
 
 // ---- the session ----------------------------------------------------------------------------
 
@@ -374,10 +460,147 @@ class Session {
     return detail::checked([&](char** out) { return mw_login(session_, credentials_json.c_str(), out); });
   }
 
-  /// Any Action API call: {"params": {...}, "method"?, "token"?, "token_param"?}. Out: the
-  /// API's response. ApiError for the API's errors.
+  /// Any Action API call (mw_request): {"params": {...}, "method"?, "token"?, "token_param"?,
+  /// "files"?, "continue"?, "max_batches"?}. Out: the API's response. ApiError for the API's
+  /// errors.
+  ///
+  /// "files": {"PARAM": {"path": "/local/file"} or {"data_base64": "..."}, each with optional
+  /// "filename" and "content_type"} sends a multipart/form-data POST, the file streamed from
+  /// disk; a path that is not a readable regular file, or files with "method": "GET", is
+  /// ArgumentError ("invalid_value") before any request. "continue": true follows MediaWiki's
+  /// continue protocol inside the library and returns {"batches": [answer, ...]}, at most
+  /// "max_batches" (default 50) of them, all held in memory; request_all() hands over one
+  /// batch at a time instead.
   std::string request(const std::string& request_json) {
     return detail::checked([&](char** out) { return mw_request(session_, request_json.c_str(), out); });
+  }
+
+  /// Follows MediaWiki's continue protocol one batch at a time: sends `request_json` (as for
+  /// request(), without "continue" or "files"), calls `on_batch(answer)` with the API's answer,
+  /// and, while the answer has a "continue" object, sends the request again with that object's
+  /// members in "params" (replacing the previous answer's), as "continue": true does inside the
+  /// library. Only one answer is held at a time.
+  ///
+  ///   s.request_all(R"({"params": {"action": "query", "list": "allpages", "aplimit": 500}})",
+  ///                 [&](const std::string& answer) { titles_from(answer); });
+  ///
+  /// `on_batch` takes a const std::string& and returns void, or bool: false stops after that
+  /// batch. "max_batches": N in `request_json` stops after N batches (without it, no limit);
+  /// the last answer then keeps the "continue" to resume from (pass its members in "params").
+  /// Returns how many batches were handed over.
+  ///
+  /// Throws what request() throws, for any batch (the batches before it were handed over
+  /// already), and whatever `on_batch` throws (no further request is made). ArgumentError
+  /// ("invalid_value") before any request for "continue" or "files" in `request_json`, or
+  /// ("invalid_json") for a text that is not a JSON object.
+  template <typename OnBatch>
+  std::size_t request_all(const std::string& request_json, OnBatch&& on_batch) {
+    using Returned = std::invoke_result_t<OnBatch&, const std::string&>;
+    static_assert(std::is_void_v<Returned> || std::is_convertible_v<Returned, bool>,
+                  "on_batch returns void or bool");
+    std::vector<detail::Reader::Member> top;
+    if (!detail::Reader(request_json).members(top))
+      detail::throw_argument("invalid_json", "request_all: the request is not a JSON object");
+    if (detail::find(top, "continue") != nullptr)
+      detail::throw_argument("invalid_value", "request_all follows \"continue\" itself: leave request.continue out");
+    if (detail::find(top, "files") != nullptr)
+      detail::throw_argument("invalid_value", "request_all: request.files does not go with continuation");
+    // The limit; the library checks the value (a positive integer) with the first request.
+    std::size_t max_batches = 0;
+    if (const auto* max = detail::find(top, "max_batches")) {
+      for (char c : max->raw_value) {
+        if (c < '0' || c > '9') break;
+        max_batches = max_batches > 100000000 ? max_batches : max_batches * 10 + static_cast<std::size_t>(c - '0');
+      }
+    }
+
+    std::string text = request_json;
+    std::vector<Param> params;           // what the last request sent, read once it went well
+    bool params_read = false;
+    std::vector<std::string> continued;  // the names the last answer's "continue" set
+    std::size_t batches = 0;
+    for (;;) {
+      std::string answer = request(text);
+      batches++;
+      // The next request, from this answer's "continue" (made before on_batch sees the answer).
+      std::string next;
+      std::vector<detail::Reader::Member> members, more;
+      const detail::Reader::Member* more_member = nullptr;
+      if ((max_batches == 0 || batches < max_batches) && detail::Reader(answer).members(members) &&
+          (more_member = detail::find(members, "continue")) != nullptr &&
+          detail::Reader(more_member->raw_value).members(more) && !more.empty()) {
+        if (!params_read) {
+          // The library took the request, so "params" is an object.
+          std::vector<detail::Reader::Member> given;
+          const auto* p = detail::find(top, "params");
+          if (p != nullptr) detail::Reader(p->raw_value).members(given);
+          for (const auto& g : given) params.push_back({g.name, std::string(g.raw_name), std::string(g.raw_value)});
+          params_read = true;
+        }
+        // As the library does: the last answer's names and this one's out, this one's in.
+        auto replaced = [&](const Param& param) {
+          for (const auto& c : continued)
+            if (c == param.name) return true;
+          return detail::find(more, param.name) != nullptr;
+        };
+        std::vector<Param> kept;
+        for (auto& param : params)
+          if (!replaced(param)) kept.push_back(std::move(param));
+        params = std::move(kept);
+        continued.clear();
+        for (const auto& m : more) {
+          std::string value(m.raw_value);
+          // MediaWiki's values are strings; anything else goes as its JSON text, as a string.
+          if (value.front() != '"') value = json_quote(value);
+          params.push_back({m.name, std::string(m.raw_name), std::move(value)});
+          continued.push_back(m.name);
+        }
+        next = with_params(top, params);
+      }
+      if constexpr (std::is_void_v<Returned>) {
+        on_batch(static_cast<const std::string&>(answer));
+      } else {
+        if (!static_cast<bool>(on_batch(static_cast<const std::string&>(answer)))) return batches;
+      }
+      if (next.empty()) return batches;
+      text = std::move(next);
+    }
+  }
+
+  /// Uploads a file (mw_upload): {"filename": "Target.png", "path": "/local/file.png",
+  /// "text"?, "comment"?, "ignorewarnings"?: false, "chunk_bytes"?: 1048576}. A file of up to
+  /// chunk_bytes goes in one request, a larger one in MediaWiki's chunked upload (through the
+  /// upload stash, then published), streamed from disk either way; each request carries a csrf
+  /// token and is retried as configured; the logger gets one info line per chunk.
+  ///
+  /// Out: MediaWiki's final "upload" object: "result" "Success" (with "filename", "imageinfo")
+  /// or "Warning" (with "warnings", e.g. {"duplicate": [...]} or {"exists": ...}, and a
+  /// "filekey" where the wiki stashed the file: request() with action=upload, that filekey,
+  /// "ignorewarnings": true and "token": "csrf" publishes it). A warning ends the upload.
+  ///
+  /// ArgumentError before any request for a path that is not a readable, non-empty regular
+  /// file ("invalid_value"), and, after the wiki's siteinfo, for chunk_bytes below its
+  /// minuploadchunksize; ApiError for the wiki's refusals ("permissiondenied",
+  /// "filetype-banned", "verification-error", ...).
+  std::string upload(const std::string& request_json) {
+    return detail::checked([&](char** out) { return mw_upload(session_, request_json.c_str(), out); });
+  }
+
+  /// One call of MediaWiki's REST API (mw_rest; rest.php beside api.php unless the config's
+  /// "rest_url" says where): {"method"?: "GET"|"POST"|"PUT"|"PATCH"|"DELETE", "path":
+  /// "/v1/page/Main_Page", "query"?: {...}, "body"?: <JSON>}. "path" is sent as given
+  /// (percent-encode a title's "/" as %2F). A write from a cookie session carries the csrf
+  /// token as the body object's "token" (added unless there is one); an OAuth session sends
+  /// none. The REST API has no assert: a session the wiki dropped reads as anonymous.
+  ///
+  /// Out (a 2xx answer): {"status": 200, "body": <the JSON answer, or its text as a string>}.
+  /// Any other status throws HttpError: http_status() is the status, code() the wiki's
+  /// errorKey (1.43: "rest-nonexistent-title", "rest-badtoken", ...) or "http_status" when the
+  /// body names none, info() its message, and json() has the whole error body under "error"'s
+  /// "body". ArgumentError before any request for a bad request ("invalid_value": a body with
+  /// GET, a write body that is not an object, ...).
+  std::string rest(const std::string& request_json) {
+    return detail::checked([&](char** out) { return mw_rest(session_, request_json.c_str(), out); });
   }
 
   /// Logs out and forgets the session's cookies, tokens and credentials. Out: {}.
@@ -476,6 +699,22 @@ class Session {
   mw_session* session_ = nullptr;
   std::vector<std::unique_ptr<Logger>> loggers_;   // heap-held: each address is a userdata
 
+  // One member of the params request_all sends: its name, and name and value as JSON text.
+  struct Param {
+    std::string name, raw_name, raw_value;
+  };
+
+  // The request `top` with `params` as its "params".
+  static std::string with_params(const std::vector<detail::Reader::Member>& top, const std::vector<Param>& params) {
+    std::vector<std::pair<std::string_view, std::string>> members;
+    for (const auto& p : params) members.emplace_back(p.raw_name, p.raw_value);
+    std::string params_text = detail::object_text(members);
+    members.clear();
+    for (const auto& t : top)
+      members.emplace_back(t.raw_name, t.name == "params" ? params_text : std::string(t.raw_value));
+    return detail::object_text(members);
+  }
+
   void reset() noexcept {
     mw_session_free(session_);  // NULL does nothing
     session_ = nullptr;
@@ -493,7 +732,7 @@ class Session {
   static mw_result result_of(const std::string& json) {
     std::string code, info;
     long result = MW_ERR_INTERNAL;
-    detail::ErrorReader(json).read(code, info, &result);
+    detail::Reader(json).read(code, info, &result);
     return static_cast<mw_result>(result);
   }
 };

@@ -19,53 +19,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "check.hpp"
+
 namespace {
-
-int passed = 0, failed = 0;
-
-void check(bool ok, const char* what, int line, const std::string& detail = {}) {
-  if (ok) {
-    passed++;
-  } else {
-    failed++;
-    std::cerr << "FAIL " << __FILE__ << ":" << line << ": " << what;
-    if (!detail.empty()) std::cerr << ": " << detail;
-    std::cerr << "\n";
-  }
-}
-#define CHECK(cond, ...) check((cond), #cond, __LINE__, ##__VA_ARGS__)
-
-// Runs `body`, which must throw E; then `inspect(e)`. Anything else is a failure.
-template <typename E, typename Body, typename Inspect>
-void expect_throw(const char* what, int line, Body body, Inspect inspect) {
-  try {
-    body();
-    check(false, what, line, "no exception");
-  } catch (const E& e) {
-    passed++;
-    inspect(e);
-  } catch (const std::exception& e) {
-    check(false, what, line, std::string("another exception: ") + e.what());
-  }
-}
-#define EXPECT_THROW(E, body, inspect) expect_throw<E>(#E " from " #body, __LINE__, [&] { body; }, inspect)
-
-bool has(const std::string& json, const std::string& needle) { return json.find(needle) != std::string::npos; }
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') {
-    std::cerr << name << " is not set: run this through tests/wiki/with-wiki.sh (tests/cpp/run.sh does not start it)\n";
-    std::exit(2);
-  }
-  return v;
-}
-
-std::string config(const std::string& api, const std::string& extra = {}) {
-  return "{\"api_url\": " + mwauth::json_quote(api) + ", \"user_agent\": \"mwauth-cpp-test/1.0\"" + extra + "}";
-}
-
-const std::string kUserinfo = R"({"params": {"action": "query", "meta": "userinfo"}})";
 
 int closed_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -202,7 +158,7 @@ static void run_tests() {
     });
     mwauth::Session t(config(base + "/no-such-script.php"));
     EXPECT_THROW(mwauth::HttpError, t.request(kUserinfo), [&](const auto& e) {
-      CHECK(e.code() == "http_status" && has(e.json(), "\"http_status\":404"), e.json());
+      CHECK(e.code() == "http_status" && has(e.json(), "\"http_status\":404") && e.http_status() == 404, e.json());
     });
   }
 
