@@ -778,3 +778,42 @@ def test_a_library_without_upload_and_rest_gives_a_clear_error(session, monkeypa
         with pytest.raises(mwauth.ArgumentError) as e:
             call()
         assert e.value.code == "unsupported"
+
+
+UPLOAD_MEMORY_SCRIPT = r"""
+import json, os, resource, sys
+import mwauth
+
+api_url, user, password, path, name = sys.argv[1:6]
+peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+out = {}
+with mwauth.Session(api_url, user_agent="mwauth-python-tests/1.0", timeout_ms=300000,
+                    bot_password={"username": user, "password": password}) as s:
+    s.request({"action": "query", "meta": "userinfo"})
+    for what, chunk in (("whole", 1 << 30), ("chunked", 4 << 20)):
+        before = peak()
+        r = s.upload(f"{what}-{name}", path, chunk_bytes=chunk, ignorewarnings=True)
+        out[what] = {"result": r["result"], "growth": peak() - before}
+print(json.dumps(out))
+"""
+
+
+def test_a_64_mib_upload_through_the_binding_keeps_memory_flat(bot, tmp_path):
+    """A 64 MiB file in one request and in 4 MiB chunks, in a Python process of its own (so its
+    peak RSS is this upload's): the library streams the file, so the peak hardly moves."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.bin"
+    with open(path, "wb") as f:
+        for _ in range(64):
+            f.write(os.urandom(1 << 20))
+    done = subprocess.run(
+        [sys.executable, "-c", UPLOAD_MEMORY_SCRIPT, env("MWAUTH_TEST_API_URL"), bot[0], bot[1],
+         str(path), f"Py-64MiB-{RUN}.bin"],
+        capture_output=True, text=True, timeout=600, check=True,
+    )
+    out = json.loads(done.stdout)
+    for what in ("whole", "chunked"):
+        assert out[what]["result"] == "Success", out
+        assert out[what]["growth"] < 16 << 20, out  # far below the file's 64 MiB
