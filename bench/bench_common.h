@@ -1,5 +1,6 @@
-/* What both C benchmark programs measure with: a monotonic clock, the process's resident memory
- * and glibc's heap in use. Included by curl_bench.c and mwauth_bench.c (after _GNU_SOURCE). */
+/* What the C benchmark programs measure with: a monotonic clock, the process's resident memory
+ * and glibc's heap in use. Included by curl_bench.c, mwauth_bench.c and cap_bench.c (after
+ * _GNU_SOURCE). */
 #ifndef MWAUTH_BENCH_COMMON_H
 #define MWAUTH_BENCH_COMMON_H
 
@@ -9,13 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void) {
+static inline double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static long rss_bytes(void) {
+static inline long rss_bytes(void) {
   long size = 0, resident = 0;
   FILE *f = fopen("/proc/self/statm", "r");
   if (!f || fscanf(f, "%ld %ld", &size, &resident) != 2) {
@@ -26,7 +27,7 @@ static long rss_bytes(void) {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
-static long heap_bytes(void) {
+static inline long heap_bytes(void) {
   struct mallinfo2 m = mallinfo2();
   return (long)(m.uordblks + m.hblkhd);
 }

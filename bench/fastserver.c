@@ -7,9 +7,13 @@
  * Listens on ADDR (a loopback address) on a free port, writes the port to PORTFILE, serves until
  * SIGTERM/SIGINT. With CERT and KEY (PEM) it speaks TLS. One thread per connection (blocking I/O),
  * small stacks. Two paths are its own and are not counted:
- *   /__stats  {"accepted": A, "requests": R, "open": O} since the last reset, not counting itself
+ *   /__stats  {"accepted": A, "requests": R, "open": O, "max_in_flight": M} since the last reset,
+ *             not counting itself; M: the most requests it was answering at once (from the
+ *             whole request read to the answer's first write, so never more than the client had
+ *             in flight)
  *   /__reset  zeroes the counters
- * Both answer with Connection: close.
+ * Both answer with Connection: close. A request whose first line holds "bench_delay_us=N" (a
+ * query parameter) is answered after N microseconds, so that requests in flight overlap.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,7 +41,7 @@ static const char BODY[] =
     "\"dbtype\":\"sqlite\",\"lang\":\"en\",\"case\":\"first-letter\",\"rights\":\"\","
     "\"timezone\":\"UTC\",\"timeoffset\":0,\"maxarticlesize\":2097152,\"wikiid\":\"benchwiki\"}}}";
 
-static atomic_long accepted, requests, open_conns;
+static atomic_long accepted, requests, open_conns, in_flight, max_in_flight;
 #ifdef WITH_TLS
 static SSL_CTX *ctx;
 #endif
@@ -126,6 +130,9 @@ static void *serve(void *arg) {
                       strstr(buf, " HTTP/1.0\r\n") != NULL;
     int is_stats = strncmp(buf, "GET /__stats", 12) == 0;
     int is_reset = strncmp(buf, "GET /__reset", 12) == 0;
+    long delay_us = 0;
+    const char *line_end = strstr(buf, "\r\n"), *d = memmem(buf, (size_t)(line_end - buf), "bench_delay_us=", 15);
+    if (d) delay_us = atol(d + 15);
     buf[head_len - 2] = saved;
     /* Drop the body; what follows it is the next request. */
     size_t need = head_len + body_len;
@@ -148,11 +155,13 @@ static void *serve(void *arg) {
       if (is_reset) {
         atomic_store(&accepted, 1); /* this connection: reported as 0 below */
         atomic_store(&requests, 0);
+        atomic_store(&max_in_flight, 0);
       }
       char body[256];
-      int bn = snprintf(body, sizeof body, "{\"accepted\":%ld,\"requests\":%ld,\"open\":%ld}\n",
+      int bn = snprintf(body, sizeof body,
+                        "{\"accepted\":%ld,\"requests\":%ld,\"open\":%ld,\"max_in_flight\":%ld}\n",
                         atomic_load(&accepted) - 1, atomic_load(&requests),
-                        atomic_load(&open_conns) - 1);
+                        atomic_load(&open_conns) - 1, atomic_load(&max_in_flight));
       n = snprintf(out, sizeof out,
                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
                    "Connection: close\r\n\r\n%s",
@@ -162,6 +171,13 @@ static void *serve(void *arg) {
       goto done;
     }
     atomic_fetch_add(&requests, 1);
+    long now_in = atomic_fetch_add(&in_flight, 1) + 1, seen = atomic_load(&max_in_flight);
+    while (now_in > seen && !atomic_compare_exchange_weak(&max_in_flight, &seen, now_in)) {
+    }
+    if (delay_us > 0) usleep((useconds_t)delay_us);
+    /* Out of flight before the answer goes: the client may send its next request as soon as it
+     * has read this one, and that must not find this one still counted. */
+    atomic_fetch_sub(&in_flight, 1);
     n = snprintf(out, sizeof out,
                  "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
                  "Content-Length: %zu\r\n%s\r\n%s",

@@ -11,6 +11,10 @@
  *   mwauth_bench cold   API [API2]                       first session+request vs later ones
  *   mwauth_bench idle   API N [R]                        memory of N sessions; then one request
  *                                                        on each of the first R
+ *   mwauth_bench upload API USER PASSWORD FILE CHUNK_BYTES NAME
+ *                                                        bot login + csrf token (action=checktoken),
+ *                                                        then one timed mw_upload of FILE as NAME
+ *                                                        (ignorewarnings); CHUNK_BYTES 0: login only
  *
  * BENCH_CA_FILE, when set, goes into every config as "ca_file" (for an https API).
  */
@@ -31,10 +35,13 @@ static void die(const char *what, char *json) {
   exit(1);
 }
 
+static long timeout_ms; /* 0: the library's default */
+
 static mw_session *new_session(const char *api, const char *cookie_file) {
   char config[4096], *err = NULL;
   const char *ca = getenv("BENCH_CA_FILE");
   int n = snprintf(config, sizeof config, "{\"api_url\": \"%s\", \"user_agent\": \"mwauth-bench/1.0\"", api);
+  if (timeout_ms > 0) n += snprintf(config + n, sizeof config - (size_t)n, ", \"timeout_ms\": %ld", timeout_ms);
   if (cookie_file)
     n += snprintf(config + n, sizeof config - (size_t)n, ", \"cookie_file\": \"%s\"", cookie_file);
   if (ca && *ca) n += snprintf(config + n, sizeof config - (size_t)n, ", \"ca_file\": \"%s\"", ca);
@@ -160,6 +167,38 @@ int main(int argc, char **argv) {
     for (long i = 0; i < n; i++) mw_session_free(s[i]);
     mw_session_free(warm);
     free(s);
+    return 0;
+  }
+  if (strcmp(mode, "upload") == 0 && argc == 8) {
+    long long chunk = atoll(argv[6]);
+    char creds[1024], req[8192], *out = NULL;
+    timeout_ms = 600000; /* a whole file in one request to php -S */
+    mw_session *s = new_session(argv[2], NULL);
+    snprintf(creds, sizeof creds, "{\"username\": \"%s\", \"password\": \"%s\"}", argv[3], argv[4]);
+    if (mw_login(s, creds, &out) != MW_OK) die("mw_login", out);
+    mw_string_free(out);
+    /* The csrf token, fetched and cached now (curl's side fetches it before its timed run too). */
+    if (mw_request(s, "{\"params\": {\"action\": \"checktoken\", \"type\": \"csrf\"}, \"token\": \"csrf\"}",
+                   &out) != MW_OK || !strstr(out, "\"valid\""))
+      die("checktoken", out);
+    mw_string_free(out);
+    if (chunk > 0) {
+      snprintf(req, sizeof req,
+               "{\"filename\": \"%s\", \"path\": \"%s\", \"chunk_bytes\": %lld, \"ignorewarnings\": true,"
+               " \"comment\": \"mwauth bench\"}",
+               argv[7], argv[5], chunk);
+      double t0 = now();
+      if (mw_upload(s, req, &out) != MW_OK || !strstr(out, "\"Success\"")) die("mw_upload", out);
+      double t1 = now();
+      mw_string_free(out);
+      printf("upload_s %.3f\n", t1 - t0);
+    }
+    mw_session_free(s);
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+      if (strncmp(line, "VmHWM:", 6) == 0) printf("vmhwm_kib %ld\n", atol(line + 6));
+    if (f) fclose(f);
     return 0;
   }
   fprintf(stderr, "usage: see the comment at the top of bench/mwauth_bench.c\n");

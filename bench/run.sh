@@ -3,12 +3,13 @@
 #
 #   bench/run.sh
 #
-# About two minutes on 2 cores. Builds the release library and the programs in bench/ (into
-# target/bench/), installs the Python clients of bench/requirements.txt into target/bench/venv,
-# starts tiny keep-alive servers on loopback (bench/fastserver.c: plain http on 127.0.0.1, TLS on
-# 127.0.0.1 and 127.0.0.2) and, for the request counts, the throw-away test wiki
-# (tests/wiki/with-wiki.sh). Everything it starts is stopped on exit. The table is also written to
-# target/bench/results.txt; callgrind's profile of mwauth's loop to target/bench/callgrind-*.txt.
+# About two minutes on 2 cores (100 to 140 s). Builds the release library and the programs in
+# bench/ (into target/bench/), installs the Python clients of bench/requirements.txt into
+# target/bench/venv, starts tiny keep-alive servers on loopback (bench/fastserver.c: plain http on
+# 127.0.0.1, TLS on 127.0.0.1 and 127.0.0.2) and, for the request counts, the asynchronous calls
+# and the uploads, the throw-away test wiki (tests/wiki/with-wiki.sh). Everything it starts is
+# stopped on exit. The table is also written to target/bench/results.txt; callgrind's profile of
+# mwauth's loop to target/bench/callgrind-*.txt.
 #
 # 1. HTTP requests for a cold bot-password login + one meta=userinfo, counted in the quiet wiki
 #    server's log (bench/wiki_counts.sh); and for a session resumed from a cookie file.
@@ -17,9 +18,18 @@
 #    the difference between a run of 2n and one of n requests, divided by n: start-up cancels out).
 # 3. Memory of idle sessions (RSS growth and malloc'd bytes per session), then after one request each.
 # 4. Cold start: the first session + request of a process vs later ones (median of BENCH_COLD_RUNS).
+# 5. Calls in flight: mw_request_async vs the program's own threads (bench/async_bench.c).
+# 6. Upload of a BENCH_UPLOAD_MIB file to the test wiki: mwauth mw_upload in one request and in
+#    4 MiB chunks, and curl -F; wall time, MiB/s, and each client process's peak RSS
+#    (bench/wiki_upload.sh, every process under bench/peak.c: wait4's ru_maxrss).
+# 7. Requests in flight through max_concurrent_requests 2, 4 and none: 8 threads on one session
+#    (bench/cap_bench.c); the most requests bench/fastserver answered at once, and calls/s, with
+#    the server answering at once and after BENCH_CAP_DELAY_US.
 #
 # Knobs: BENCH_N (2000), BENCH_RUNS (3), BENCH_CG_N (200; Python: BENCH_CG_PY_N, 100),
-# BENCH_IDLE_N (10000), BENCH_USED_N (3000), BENCH_COLD_RUNS (5); BENCH_SKIP_WIKI=1,
+# BENCH_IDLE_N (10000), BENCH_USED_N (3000), BENCH_COLD_RUNS (5), BENCH_ASYNC_N (4000),
+# BENCH_ASYNC_WIKI_N (400), BENCH_UPLOAD_MIB (64), BENCH_UPLOAD_RUNS (3), BENCH_CAP_N (2000 per
+# thread; with the delay BENCH_CAP_DELAY_N, 200), BENCH_CAP_DELAY_US (2000); BENCH_SKIP_WIKI=1,
 # BENCH_SKIP_CALLGRIND=1 leave those parts out.
 set -euo pipefail
 
@@ -78,6 +88,9 @@ gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$B/mwauth_bench" "$HERE/mwauth_bench.c"
 gcc "${CFLAGS[@]}" -o "$B/curl_bench" "$HERE/curl_bench.c" -lcurl
 gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$B/async_bench" "$HERE/async_bench.c" \
 	-L"$ROOT/target/release" -Wl,-rpath,"$ROOT/target/release" -lmwauth -lpthread
+gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$B/cap_bench" "$HERE/cap_bench.c" \
+	-L"$ROOT/target/release" -Wl,-rpath,"$ROOT/target/release" -lmwauth -lpthread
+gcc "${CFLAGS[@]}" -o "$B/peak" "$HERE/peak.c"
 
 PY=$B/venv/bin/python
 if ! [ -x "$PY" ] || ! "$PY" -c 'import mwclient, mwapi, requests, pywikibot' 2>/dev/null ||
@@ -161,6 +174,8 @@ stats() {
 	curl -s --cacert "$B/tls/ca.pem" "$1/__stats" |
 		sed -E 's/.*"accepted":([0-9]+),"requests":([0-9]+).*/\1 \2/'
 }
+# max_in_flight BASE: the most requests that server answered at once since its last reset.
+max_in_flight() { curl -s --cacert "$B/tls/ca.pem" "$1/__stats" | sed -E 's/.*"max_in_flight":([0-9]+).*/\1/'; }
 
 # --- versions -------------------------------------------------------------------------------------
 load mwauth < <("$B/mwauth_bench" version)
@@ -322,6 +337,40 @@ if [ "${BENCH_SKIP_WIKI:-}" != 1 ]; then
 	fi
 fi
 
+# --- 7. requests in flight through max_concurrent_requests ------------------------------------------
+CAP_N=${BENCH_CAP_N:-2000}
+CAP_DELAY_N=${BENCH_CAP_DELAY_N:-200}
+CAP_DELAY_US=${BENCH_CAP_DELAY_US:-2000}
+log "max_concurrent_requests 2, 4, none: 8 threads x $CAP_N requests (and x $CAP_DELAY_N, answered after $CAP_DELAY_US us)"
+for cap in 2 4 none; do
+	for d in 0 "$CAP_DELAY_US"; do
+		reset_stats "$HTTP_BASE"
+		load "c_${cap}_$d" < <("$B/cap_bench" "$API" 8 "$([ "$d" = 0 ] && echo "$CAP_N" || echo "$CAP_DELAY_N")" "$cap" "$d")
+		R[c_${cap}_$d.max]=$(max_in_flight "$HTTP_BASE")
+		read -r conns reqs < <(stats "$HTTP_BASE")
+		R[c_${cap}_$d.conns]=$conns
+	done
+done
+
+# --- 6. upload of a large file to the real wiki -----------------------------------------------------
+UPLOAD_MIB=${BENCH_UPLOAD_MIB:-64}
+UPLOAD_RUNS=${BENCH_UPLOAD_RUNS:-3}
+UPLOAD_NOTE=
+if [ "${BENCH_SKIP_WIKI:-}" = 1 ]; then
+	UPLOAD_NOTE="skipped (BENCH_SKIP_WIKI=1)"
+else
+	log "upload of a $UPLOAD_MIB MiB file to the test wiki: mwauth (one request, 4 MiB chunks), curl -F"
+	UPLOAD_FILE=$B/upload-${UPLOAD_MIB}MiB.bin
+	head -c $((UPLOAD_MIB << 20)) /dev/urandom >"$UPLOAD_FILE" # new bytes each run
+	if timeout 600 "$ROOT/tests/wiki/with-wiki.sh" "$HERE/wiki_upload.sh" "$B" "$UPLOAD_FILE" $((4 << 20)) "$UPLOAD_RUNS" >"$B/upload.txt" 2>"$B/upload.log"; then
+		load u <"$B/upload.txt"
+	else
+		UPLOAD_NOTE="failed: see $B/upload.log"
+		load u <"$B/upload.txt" || true
+	fi
+	rm -f "$UPLOAD_FILE"
+fi
+
 # --- 1. requests against the real wiki ------------------------------------------------------------
 WIKI_NOTE=
 if [ "${BENCH_SKIP_WIKI:-}" = 1 ]; then
@@ -357,6 +406,23 @@ wiki_row() { # LABEL KEY
 		printf '  %-52s %8s   %s\n' "$label" "-" "${R[w.${key}_skipped]}"
 	else
 		printf '  %-52s %8s   %s\n' "$label" "-" "${WIKI_NOTE:-not run}"
+	fi
+}
+
+mib() { # KiB -> MiB, one decimal; "-" when missing
+	local v=${R[$1]:-}
+	if [ -z "$v" ]; then printf -- '-'; else awk -v k="$v" 'BEGIN {printf "%.1f", k / 1024}'; fi
+}
+upload_row() { # LABEL KEY BASE
+	local label=$1 key=$2 s=${R[u.${2}_s]:-}
+	if [ -n "$s" ]; then
+		printf '  %-46s %9.2f %8.1f %13s %17s\n' "$label" "$s" \
+			"$(awk -v b="${R[u.bytes]}" -v s="$s" 'BEGIN {print b / 1048576 / s}')" \
+			"$(mib "u.${key}_rss_kib")" "$(mib "u.${3}_base_rss_kib")"
+	elif [ -n "${R[u.${key}_skipped]:-}" ]; then
+		printf '  %-46s %9s   %s\n' "$label" "-" "${R[u.${key}_skipped]}"
+	else
+		printf '  %-46s %9s   %s\n' "$label" "-" "${UPLOAD_NOTE:-not run}"
 	fi
 }
 
@@ -447,6 +513,36 @@ table() {
 			"$(get "aw.sync_$k.calls_per_s")" "$(get "aw.sync_$k.threads")"
 	done
 	echo "   The library's pool is 8 threads (MWAUTH_ASYNC_THREADS): calls beyond them wait in its queue."
+	echo
+	echo "6. Upload of a $UPLOAD_MIB MiB file (random bytes, .bin) to the test wiki's main server (php -S,"
+	echo "   4 workers), action=upload with ignorewarnings; the clients take turns, $UPLOAD_RUNS runs each: the"
+	echo "   fastest run's time, the highest peak. Each client is its own process, run by bench/peak"
+	echo "   (fork + exec; peak RSS: the child's ru_maxrss from wait4, i.e. its VmHWM at exit)."
+	printf '  %-46s %9s %8s %13s %17s\n' "client" "upload s" "MiB/s" "peak RSS MiB" "no upload: MiB"
+	upload_row "mwauth mw_upload, one request" one mwauth
+	upload_row "mwauth mw_upload, 4 MiB chunks (stash+publish)" chunked mwauth
+	upload_row "curl -F file=@..., one request" curl curl
+	upload_row "curl -F, one request, -H 'Expect:'" curlnx curl
+	echo "   upload s: mwauth, the mw_upload call (after login and a csrf token: action=checktoken);"
+	echo "   curl, its time_total (login, cookie jar and token by earlier curl processes). \"no upload\":"
+	echo "   the same client's peak when it only logs in (mwauth_bench) or makes one GET (curl)."
+	echo "   curl sends a large body with \"Expect: 100-continue\" and waits up to 1 s for a 100, which"
+	echo "   php -S never sends; -H 'Expect:' drops that wait. mwauth (ureq) does not wait."
+	echo "   The file is streamed from disk by both; PHP's side (temp file, SHA-1, store) sets the pace."
+	echo
+	echo "7. Requests in flight through max_concurrent_requests: 8 threads of the program's own share one"
+	echo "   session, each calling mw_request (GET meta=siteinfo) against bench/fastserver; \"at once\":"
+	echo "   the most requests the server was answering at the same time; conns: connections it accepted."
+	echo "   Answered at once: 8 x $CAP_N calls; answered after $CAP_DELAY_US us (bench_delay_us): 8 x $CAP_DELAY_N."
+	printf '  %-28s %10s %8s %6s   %10s %8s %6s\n' "" "calls/s" "at once" "conns" "delayed/s" "at once" "conns"
+	local cap
+	for cap in 2 4 none; do
+		printf '  %-28s %10s %8s %6s   %10s %8s %6s\n' "max_concurrent_requests $cap" \
+			"$(get "c_${cap}_0.calls_per_s")" "$(get "c_${cap}_0.max")" "$(get "c_${cap}_0.conns")" \
+			"$(get "c_${cap}_$CAP_DELAY_US.calls_per_s")" "$(get "c_${cap}_$CAP_DELAY_US.max")" \
+			"$(get "c_${cap}_$CAP_DELAY_US.conns")"
+	done
+	echo "   Answered at once, a request is in the server for microseconds: few overlap, on 2 cores."
 	if [ -n "${R[split.mw_request]:-}" ]; then
 		echo
 		echo "mwauth C, instructions per mw_request (callgrind, inclusive):"
@@ -457,7 +553,7 @@ table() {
 			"  drop the Value trees" "$(thousands 'split.core::ptr::drop_in_place<serde_json::value::Value>')" \
 			"  parse the caller's request JSON + read its fields" "$(thousands split.input)"
 	fi
-	if [ -f "$B/callgrind-mwauth-c.txt" ]; then
+	if [ "${BENCH_SKIP_CALLGRIND:-}" != 1 ] && [ -f "$B/callgrind-mwauth-c.txt" ]; then
 		echo
 		echo "mwauth C loop ($((2 * CG_N)) requests): top functions by own instructions (callgrind)"
 		awk 'f && /^ *[0-9,]+ \(/ && n++ < 12 {print} /file:function/ {f = 1}' "$B/callgrind-mwauth-c.txt" |
