@@ -113,17 +113,11 @@ pub fn shared_agent(key: &AgentKey) -> Arc<Agent> {
     agent
 }
 
-/// Idle connections kept per host, for the threads and sessions that share an agent.
-const IDLE_CONNECTIONS_PER_HOST: usize = 32;
-
 fn build_agent(key: &AgentKey) -> Agent {
     let mut builder = AgentConfig::builder()
         .http_status_as_error(false)
         // An API URL does not redirect; following one could carry a POST body elsewhere.
         .max_redirects(0)
-        // ureq keeps 3 idle connections per host by default: 8 threads on one session (or a
-        // max_concurrent_requests above 3) then opened a new connection for most requests.
-        .max_idle_connections_per_host(IDLE_CONNECTIONS_PER_HOST)
         .timeout_global(Some(Duration::from_millis(key.timeout_ms)));
     // Always set: ureq's default would read the environment by rules other than curl's.
     // The URL was checked when the config was read.
