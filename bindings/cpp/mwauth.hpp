@@ -33,7 +33,9 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <functional>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -360,6 +362,45 @@ std::string checked(Call call) {
   return json;
 }
 
+/// The exception throw_error() would throw, as an exception_ptr (for a promise).
+inline std::exception_ptr error_ptr(mw_result result, std::string json) {
+  try {
+    throw_error(result, std::move(json));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+/// The done callback of every *_async call: `userdata` is the promise, which it now owns.
+inline void settle(void* userdata, mw_result result, char* out_json) noexcept {
+  std::unique_ptr<std::promise<std::string>> promise(static_cast<std::promise<std::string>*>(userdata));
+  try {
+    std::string json = take(out_json);
+    if (result == MW_OK) {
+      promise->set_value(std::move(json));
+    } else {
+      promise->set_exception(error_ptr(result, std::move(json)));
+    }
+  } catch (...) {  // out of memory copying the output: the caller gets that instead
+    try {
+      promise->set_exception(std::current_exception());
+    } catch (...) {
+    }
+  }
+}
+
+/// Starts `start(done, userdata)` (an *_async call); a refusal throws at once, from
+/// mw_async_error(). The promise goes to the done callback, which may run before this returns.
+template <typename Start>
+std::future<std::string> start_async(Start start) {
+  auto promise = std::make_unique<std::promise<std::string>>();
+  std::future<std::string> future = promise->get_future();
+  mw_result result = start(&settle, static_cast<void*>(promise.get()));
+  if (result != MW_OK) throw_error(result, take(mw_async_error()));  // done never runs
+  promise.release();  // settle() owns it now
+  return future;
+}
+
 /// An ArgumentError of this wrapper's own, shaped as the library's: {"error": {"code", "info"}}.
 [[noreturn]] inline void throw_argument(const std::string& code, const std::string& info) {
   throw ArgumentError(MW_ERR_ARGUMENT, code, info,
@@ -601,6 +642,49 @@ class Session {
   /// GET, a write body that is not an object, ...).
   std::string rest(const std::string& request_json) {
     return detail::checked([&](char** out) { return mw_rest(session_, request_json.c_str(), out); });
+  }
+
+  /// The asynchronous calls: each returns at once a std::future of what the synchronous call
+  /// of the same name returns (get() gives its output or throws its exception). The call runs
+  /// on the library's own thread pool (8 threads, MWAUTH_ASYNC_THREADS), so many can be in
+  /// flight without a thread each. A bad argument throws ArgumentError at once, before any
+  /// request. Destroying the Session waits for its calls in flight; those not yet started end
+  /// with StateError ("closed"). Do not destroy the Session from a thread that one of its
+  /// futures' continuations must run on.
+  std::future<std::string> request_async(const std::string& request_json) {
+    return detail::start_async([&](mw_done_fn done, void* userdata) {
+      return mw_request_async(session_, request_json.c_str(), done, userdata);
+    });
+  }
+  std::future<std::string> login_async(std::string_view username, std::string_view password) {
+    std::string credentials = "{\"username\": " + json_quote(username) + ", \"password\": " + json_quote(password) + "}";
+    return detail::start_async([&](mw_done_fn done, void* userdata) {
+      return mw_login_async(session_, credentials.c_str(), done, userdata);
+    });
+  }
+  std::future<std::string> upload_async(const std::string& request_json) {
+    return detail::start_async([&](mw_done_fn done, void* userdata) {
+      return mw_upload_async(session_, request_json.c_str(), done, userdata);
+    });
+  }
+  std::future<std::string> rest_async(const std::string& request_json) {
+    return detail::start_async([&](mw_done_fn done, void* userdata) {
+      return mw_rest_async(session_, request_json.c_str(), done, userdata);
+    });
+  }
+  std::future<std::string> auth_begin_async(const std::string& request_json) {
+    return detail::start_async([&](mw_done_fn done, void* userdata) {
+      return mw_auth_begin_async(session_, request_json.c_str(), done, userdata);
+    });
+  }
+  std::future<std::string> auth_continue_async(const std::string& fields_json) {
+    return detail::start_async([&](mw_done_fn done, void* userdata) {
+      return mw_auth_continue_async(session_, fields_json.c_str(), done, userdata);
+    });
+  }
+  std::future<std::string> logout_async() {
+    return detail::start_async(
+        [&](mw_done_fn done, void* userdata) { return mw_logout_async(session_, done, userdata); });
   }
 
   /// Logs out and forgets the session's cookies, tokens and credentials. Out: {}.

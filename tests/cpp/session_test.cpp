@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <ctime>
 #include <cstdlib>
 #include <iostream>
@@ -306,6 +308,43 @@ static void run_tests() {
     CHECK(has(sessions.front().request(kUserinfo), "\"name\":\"MwBot\""));
   } catch (const mwauth::Error& e) {
     check(false, "moves", __LINE__, e.what());
+  }
+
+  // The asynchronous calls, as futures: many in flight on one session, a refusal thrown at
+  // once, and a Session destroyed with calls pending settles every future.
+  try {
+    mwauth::Session s(config(api));
+    s.login_async(bot, bot_password).get();
+    std::vector<std::future<std::string>> answers;
+    for (int i = 0; i < 32; i++) answers.push_back(s.request_async(kUserinfo));
+    int right = 0;
+    for (auto& answer : answers) right += has(answer.get(), "\"name\":\"MwBot\"");
+    CHECK(right == 32, std::to_string(right) + " of 32");
+    EXPECT_THROW(mwauth::ArgumentError, s.request_async("{\"params\": "), [&](const auto& e) {
+      CHECK(e.code() == "invalid_json", e.json());
+    });
+    auto missing = s.rest_async("{\"path\": \"/v1/page/No_such_page_async\"}");
+    EXPECT_THROW(mwauth::HttpError, missing.get(), [&](const auto& e) {
+      CHECK(e.http_status() == 404, e.json());
+    });
+    std::vector<std::future<std::string>> pending;
+    {
+      mwauth::Session doomed(config(api));
+      for (int i = 0; i < 32; i++) pending.push_back(doomed.request_async(kUserinfo));
+    }  // waits for the calls in flight; the others end as "closed"
+    int settled = 0, closed = 0;
+    for (auto& p : pending) {
+      if (p.wait_for(std::chrono::seconds(0)) == std::future_status::ready) settled++;
+      try {
+        p.get();
+      } catch (const mwauth::StateError& e) {
+        closed += e.code() == "closed";
+      }
+    }
+    CHECK(settled == 32, std::to_string(settled) + " of 32 settled when the Session went");
+    CHECK(closed > 0, "some never started");
+  } catch (const mwauth::Error& e) {
+    check(false, "async", __LINE__, e.what());
   }
 
 }
