@@ -34,6 +34,18 @@ impl std::fmt::Debug for FileSource {
     }
 }
 
+/// The size of the file at `path`, which must be a regular file this process can open now
+/// (a request naming it is refused before any traffic otherwise). Err: why not, for a message.
+pub(crate) fn sendable_file_len(path: &std::path::Path) -> std::result::Result<u64, String> {
+    let length = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => return Err("is not a regular file".into()),
+        Err(e) => return Err(format!("cannot be read: {e}")),
+    };
+    File::open(path).map_err(|e| format!("cannot be opened: {e}"))?;
+    Ok(length)
+}
+
 impl FileSource {
     pub fn len(&self) -> u64 {
         match self {

@@ -3,7 +3,7 @@
 
 use crate::error::{Code, Error, Result};
 use crate::json::{Fields, expect_object, type_name};
-use crate::multipart::{FilePart, FileSource};
+use crate::multipart::{FilePart, FileSource, sendable_file_len};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -223,13 +223,8 @@ fn file_parts(files: &Map<String, Value>) -> Result<Vec<FilePart>> {
         }
         let (source, default_name) = match (path, data) {
             (Some(path), None) => {
-                let length = match std::fs::metadata(&path) {
-                    Ok(m) if m.is_file() => m.len(),
-                    Ok(_) => return Err(fields.invalid("path", "is not a regular file")),
-                    Err(e) => return Err(fields.invalid("path", &format!("cannot be read: {e}"))),
-                };
-                std::fs::File::open(&path)
-                    .map_err(|e| fields.invalid("path", &format!("cannot be opened: {e}")))?;
+                let length =
+                    sendable_file_len(&path).map_err(|why| fields.invalid("path", &why))?;
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())

@@ -5,7 +5,7 @@
 
 use crate::error::{Code, Error, Result};
 use crate::json::{Fields, expect_object};
-use crate::multipart::{FilePart, FileSource};
+use crate::multipart::{FilePart, FileSource, sendable_file_len};
 use crate::params::{ApiRequest, Method};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -35,13 +35,7 @@ impl UploadRequest {
             return Err(fields.invalid("filename", "is empty"));
         }
         let path = PathBuf::from(fields.required_str("path")?);
-        let length = match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() => m.len(),
-            Ok(_) => return Err(fields.invalid("path", "is not a regular file")),
-            Err(e) => return Err(fields.invalid("path", &format!("cannot be read: {e}"))),
-        };
-        std::fs::File::open(&path)
-            .map_err(|e| fields.invalid("path", &format!("cannot be opened: {e}")))?;
+        let length = sendable_file_len(&path).map_err(|why| fields.invalid("path", &why))?;
         if length == 0 {
             return Err(fields.invalid("path", "is an empty file (MediaWiki refuses those)"));
         }
