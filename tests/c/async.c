@@ -12,15 +12,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  if (v == NULL || *v == '\0') {
-    fprintf(stderr, "%s is not set: run this through tests/wiki/with-wiki.sh (make test does)\n", name);
-    exit(2);
-  }
-  return v;
-}
-
 /* One call's outcome, filled in by `done`. */
 typedef struct {
   int calls;           /* how many times done ran: must end at 1 */
@@ -79,14 +70,6 @@ static int thread_count(void) {
   return n;
 }
 
-static char *last_error(void) {
-  static char text[512];
-  char *e = mw_async_error();
-  snprintf(text, sizeof text, "%s", e ? e : "(null)");
-  mw_string_free(e);
-  return text;
-}
-
 /* --- a log callback that waits for the main thread, as a callback into an event loop does --- */
 static int logger_entered, logger_release;
 
@@ -135,21 +118,21 @@ int main(void) {
 
   /* Bad arguments: refused at once, done never called, the reason from mw_async_error. */
   CHECK(mw_request_async(NULL, USERINFO, on_done, &o[0]) == MW_ERR_ARGUMENT, "NULL session");
-  CHECK(has(last_error(), "\"code\":\"null_argument\""), "NULL session's error");
+  CHECK(has(last_async_error(), "\"code\":\"null_argument\""), "NULL session's error");
   CHECK(mw_request_async(s, USERINFO, NULL, NULL) == MW_ERR_ARGUMENT, "NULL done");
   CHECK(mw_request_async(s, "{\"params\": ", on_done, &o[0]) == MW_ERR_ARGUMENT, "bad JSON");
-  CHECK(has(last_error(), "\"code\":\"invalid_json\""), "bad JSON's error");
+  CHECK(has(last_async_error(), "\"code\":\"invalid_json\""), "bad JSON's error");
   CHECK(mw_request_async(s, "{\"params\": {\"action\": {\"x\": 1}}}", on_done, &o[0]) == MW_ERR_ARGUMENT, "bad type");
   CHECK(mw_login_async(s, "{\"username\": \"x\"}", on_done, &o[0]) == MW_ERR_ARGUMENT, "no password");
   CHECK(mw_request_async(s, "\xff", on_done, &o[0]) == MW_ERR_ARGUMENT, "invalid UTF-8");
-  CHECK(has(last_error(), "\"result\":1"), "error carries its result");
+  CHECK(has(last_async_error(), "\"result\":1"), "error carries its result");
   usleep(100 * 1000);
   CHECK(o[0].calls == 0, "done is never called for a refused call");
 
   /* Log in, then many requests in flight at once. */
   char credentials[256];
   snprintf(credentials, sizeof credentials, "{\"username\": \"%s\", \"password\": \"%s\"}", user, password);
-  CHECK(mw_login_async(s, credentials, on_done, &o[0]) == MW_OK, "login queued: %s", last_error());
+  CHECK(mw_login_async(s, credentials, on_done, &o[0]) == MW_OK, "login queued: %s", last_async_error());
   CHECK(mw_async_error() == NULL, "no error after a call that was queued");
   CHECK(wait_finished(1), "login finished");
   CHECK(o[0].result == MW_OK && has(o[0].out, "\"status\":\"PASS\""), "login: %s", o[0].out);
@@ -159,7 +142,7 @@ int main(void) {
 
   int threads_before = thread_count();
   for (int i = 0; i < IN_FLIGHT; i++)
-    CHECK(mw_request_async(s, USERINFO, on_done, &o[i]) == MW_OK, "request %d: %s", i, last_error());
+    CHECK(mw_request_async(s, USERINFO, on_done, &o[i]) == MW_OK, "request %d: %s", i, last_async_error());
   int threads_during = thread_count();
   CHECK(wait_finished(IN_FLIGHT), "all %d requests finished", IN_FLIGHT);
   int right = 0, once = 0;

@@ -25,15 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  if (v == NULL || *v == '\0') {
-    fprintf(stderr, "%s is not set: run this through tests/wiki/with-wiki.sh (make test does)\n", name);
-    exit(2);
-  }
-  return v;
-}
-
 /* --- one call's output, kept until the next call ------------------------------------------- */
 
 typedef mw_result (*json_call)(mw_session *, const char *, char **);
@@ -188,14 +179,6 @@ static mw_result wait_done(outcome *o) {
   o->out = NULL;
   pthread_mutex_unlock(&done_lock);
   return r;
-}
-
-static char *last_async_error(void) {
-  static char text[512];
-  char *e = mw_async_error();
-  snprintf(text, sizeof text, "%s", e ? e : "(null)");
-  mw_string_free(e);
-  return text;
 }
 
 /* --- the flows ---------------------------------------------------------------------------- */

@@ -7,15 +7,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  if (v == NULL || *v == '\0') {
-    fprintf(stderr, "%s is not set: run this through tests/wiki/with-wiki.sh (make test does)\n", name);
-    exit(2);
-  }
-  return v;
-}
-
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_lines;
 static int log_leaks;
