@@ -5,6 +5,7 @@ on purpose: a test suite that skips itself green proves nothing. Run them with
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import threading
@@ -88,6 +89,25 @@ def session(api_url: str) -> Iterator[Callable[..., mwauth.Session]]:
     yield make
     for s in made:
         s.close()
+
+
+@pytest.fixture
+def aio_session(api_url: str) -> Iterator[Callable[..., "mwauth.aio.Session"]]:
+    """A factory of mwauth.aio sessions on the test wiki; any a test left open is closed after it."""
+    import mwauth.aio
+
+    made: List[mwauth.aio.Session] = []
+
+    def make(**config: Any) -> mwauth.aio.Session:
+        config.setdefault("user_agent", "mwauth-python-tests/1.0")
+        s = mwauth.aio.Session(config.pop("api_url", api_url), **config)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        if not s.closed:
+            asyncio.run(asyncio.wait_for(s.close(), 60))
 
 
 def user_name(s: mwauth.Session) -> str:

@@ -38,23 +38,6 @@ def run(main: Callable[[], Awaitable[T]], timeout: float = 120.0) -> T:
     return asyncio.run(bounded())
 
 
-@pytest.fixture
-def aio_session(api_url: str) -> Iterator[Callable[..., mwauth.aio.Session]]:
-    """A factory of aio sessions on the test wiki; any a test left open is closed after it."""
-    made: List[mwauth.aio.Session] = []
-
-    def make(**config: Any) -> mwauth.aio.Session:
-        config.setdefault("user_agent", UA)
-        s = mwauth.aio.Session(config.pop("api_url", api_url), **config)
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        if not s.closed:
-            asyncio.run(asyncio.wait_for(s.close(), 60))
-
-
 async def user_name(s: mwauth.aio.Session) -> str:
     answer = await s.request({"action": "query", "meta": "userinfo"})
     return answer["query"]["userinfo"]["name"]  # type: ignore[no-any-return]

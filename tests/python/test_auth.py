@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
@@ -491,22 +491,6 @@ def run(main: Any, timeout: float = 120.0) -> Any:
         return await asyncio.wait_for(main(), timeout)
 
     return asyncio.run(bounded())
-
-
-@pytest.fixture
-def aio_session(api_url: str) -> Iterator[Any]:
-    made: List[mwauth.aio.Session] = []
-
-    def make(**config: Any) -> mwauth.aio.Session:
-        config.setdefault("user_agent", UA)
-        s = mwauth.aio.Session(config.pop("api_url", api_url), **config)
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        if not s.closed:
-            asyncio.run(asyncio.wait_for(s.close(), 60))
 
 
 async def aio_third_party(s: mwauth.aio.Session, name: str, purpose: str = "login") -> Dict[str, Any]:
